@@ -1,0 +1,77 @@
+/*
+ * Near branches: JMP, Jcc, CALL, RET, LOOP/LOOPE/LOOPNE, JrCXZ.  Targets are checked against
+ * the CS limit (canonical form in 64-bit mode) before anything is pushed or popped.
+ */
+#include "internal.h"
+
+EXEC(emu_exec_jmp)
+{
+    return emu_branch(ctx, ctx->s.next_rip + in->imm, in->opsize);
+}
+
+EXEC(emu_exec_jmp_ind)
+{
+    uint64_t t;
+    TRY(emu_op_read(ctx, in, 0, &t));
+    return emu_branch(ctx, t, in->opsize);
+}
+
+EXEC(emu_exec_jcc)
+{
+    if (!emu_cond(ctx->s.rflags, in->aux)) return EMU_OK;
+    return emu_branch(ctx, ctx->s.next_rip + in->imm, in->opsize);
+}
+
+static enum emu_status call_to(struct emu_ctx *ctx, struct emu_insn *in, uint64_t target)
+{
+    const uint64_t ret = ctx->s.next_rip;
+    uint64_t rsp = emu_gpr(ctx, EMU_RSP);
+    TRY(emu_branch(ctx, target, in->opsize));
+    TRY(emu_push(ctx, &rsp, ret, in->opsize));
+    return emu_set_rsp(ctx, rsp);
+}
+
+EXEC(emu_exec_call)
+{
+    return call_to(ctx, in, ctx->s.next_rip + in->imm);
+}
+
+EXEC(emu_exec_call_ind)
+{
+    uint64_t t;
+    TRY(emu_op_read(ctx, in, 0, &t));
+    return call_to(ctx, in, t);
+}
+
+/* RET and RET imm16: pop, check the target, then release imm16 bytes. */
+EXEC(emu_exec_ret)
+{
+    uint64_t rsp = emu_gpr(ctx, EMU_RSP), t;
+    unsigned ssz;
+    TRY(emu_pop(ctx, &rsp, &t, in->opsize));
+    TRY(emu_branch(ctx, t, in->opsize));
+    if (in->nops) {
+        TRY(emu_stack_size(ctx, &ssz));
+        const uint64_t m = emu_mask(ssz);
+        rsp = (rsp & ~m) | ((rsp + (in->imm & 0xffff)) & m);
+    }
+    return emu_set_rsp(ctx, rsp);
+}
+
+/* LOOPcc: the count register is CX, ECX or RCX by address size. */
+EXEC(emu_exec_loop)
+{
+    const unsigned as = in->addrsize;
+    uint64_t cnt = (emu_gpr(ctx, EMU_RCX) - 1) & emu_mask(as);
+    emu_gpr_write_sized(ctx, EMU_RCX, as, 0, cnt);
+    int take = cnt != 0;
+    if (in->op == OP_LOOPE) take = take && (ctx->s.rflags & FL_ZF);
+    if (in->op == OP_LOOPNE) take = take && !(ctx->s.rflags & FL_ZF);
+    return take ? emu_branch(ctx, ctx->s.next_rip + in->imm, in->opsize) : EMU_OK;
+}
+
+EXEC(emu_exec_jrcxz)
+{
+    if (emu_gpr(ctx, EMU_RCX) & emu_mask(in->addrsize)) return EMU_OK;
+    return emu_branch(ctx, ctx->s.next_rip + in->imm, in->opsize);
+}

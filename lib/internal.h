@@ -1,0 +1,193 @@
+/*
+ * lib/internal.h: what the engine's files share.  Tests may include it; embedders may not.
+ *
+ * Conventions:
+ *   - Every helper that can fail returns enum emu_status; EMU_OK means go on.  TRY() propagates.
+ *     On failure ctx->result already holds the exception / intercept / reason.
+ *   - Register reads see the state at the start of the instruction (ctx->regs); register writes
+ *     go to a small log applied at commit (emu_gpr_cur() sees logged values when needed).
+ *   - Memory reads go to the callbacks at once; memory writes are buffered and performed at
+ *     commit, so an exception leaves memory untouched.
+ */
+#ifndef EMU_LIB_INTERNAL_H
+#define EMU_LIB_INTERNAL_H
+
+#include <emulate/emulate.h>
+#include "../tables/tables.h"
+#include "../decoder/decoder.h"
+
+#define TRY(x)                                                                                \
+    do {                                                                                      \
+        enum emu_status st_ = (x);                                                            \
+        if (st_ != EMU_OK) return st_;                                                        \
+    } while (0)
+
+#define EMU_UNUSED(x) (void)(x)
+
+static inline uint64_t emu_mask(unsigned size)
+{
+    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+static inline uint64_t emu_signbit(unsigned size) { return 1ull << (8 * size - 1); }
+static inline int64_t emu_sext(uint64_t v, unsigned size)
+{
+    switch (size) {
+    case 1: return (int8_t)v;
+    case 2: return (int16_t)v;
+    case 4: return (int32_t)v;
+    default: return (int64_t)v;
+    }
+}
+
+/* Cached-state bits in ctx->s.valid. */
+enum {
+    EMU_C_CR0 = 1u << 0, EMU_C_CR4 = 1u << 1, EMU_C_EFER = 1u << 2, EMU_C_XCR0 = 1u << 3,
+    EMU_C_CPL = 1u << 4, EMU_C_SEG0 = 1u << 8 /* << seg */
+};
+
+/* Access types for segmentation checks. */
+enum { EMU_ACC_R = 1, EMU_ACC_W = 2, EMU_ACC_X = 4 };
+
+/* ---- results --------------------------------------------------------------------------- */
+enum emu_status emu_raise(struct emu_ctx *ctx, unsigned vector, int has_ec, uint32_t ec);
+static inline enum emu_status emu_gp0(struct emu_ctx *ctx) { return emu_raise(ctx, EMU_GP, 1, 0); }
+static inline enum emu_status emu_ud(struct emu_ctx *ctx) { return emu_raise(ctx, EMU_UD, 0, 0); }
+enum emu_status emu_unhandled(struct emu_ctx *ctx, const char *reason);
+/* Map a callback status (with its filled exception) to an emu_status. */
+enum emu_status emu_from_cb(struct emu_ctx *ctx, enum emu_cb_status cb, const struct emu_exception *exc);
+
+/* ---- processor state (cached for the step) ---------------------------------------------- */
+enum emu_status emu_get_seg(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out);
+enum emu_status emu_get_cr0(struct emu_ctx *ctx, uint64_t *v);
+enum emu_status emu_get_cr4(struct emu_ctx *ctx, uint64_t *v);
+enum emu_status emu_get_efer(struct emu_ctx *ctx, uint64_t *v);
+enum emu_status emu_get_xcr0(struct emu_ctx *ctx, uint64_t *v);
+enum emu_status emu_get_cpl(struct emu_ctx *ctx, unsigned *cpl);
+enum emu_status emu_get_msr(struct emu_ctx *ctx, uint32_t msr, uint64_t *v);
+static inline int emu_has(const struct emu_ctx *ctx, enum emu_feature f)
+{
+    return emu_config_has_feature(&ctx->cfg, f);
+}
+static inline int emu_is64(const struct emu_ctx *ctx) { return ctx->s.mode == EMU_MODE_LONG64; }
+static inline int emu_is_amd(const struct emu_ctx *ctx) { return ctx->cfg.vendor == EMU_VENDOR_AMD; }
+
+/* ---- registers -------------------------------------------------------------------------- */
+void emu_gpr_write(struct emu_ctx *ctx, unsigned reg, uint64_t val);      /* full 64 bits */
+/* Write with x86 size semantics: 1 (low byte or high8), 2 (merge), 4 (zero-extend), 8. */
+void emu_gpr_write_sized(struct emu_ctx *ctx, unsigned reg, unsigned size, int high8, uint64_t val);
+uint64_t emu_gpr_cur(const struct emu_ctx *ctx, unsigned reg);              /* incl. logged writes */
+static inline uint64_t emu_gpr(const struct emu_ctx *ctx, unsigned reg) { return ctx->regs->gpr[reg]; }
+
+/* ---- memory ----------------------------------------------------------------------------- */
+/* Segmentation, limit, canonical: offset -> linear address.  acc is EMU_ACC_*. */
+enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, unsigned size,
+                           unsigned acc, uint64_t *la);
+/* Callback-level access at a linear address, with the alignment check; flags EMU_MEM_*. */
+enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size, unsigned flags);
+enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags);
+/* Both together: seg:offset. */
+enum emu_status emu_read_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, void *buf, unsigned size, unsigned flags);
+enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, const void *buf, unsigned size, unsigned flags);
+/* Implicit supervisor accesses (descriptor tables, TSS, IDT) at linear addresses. */
+enum emu_status emu_read_sys(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
+enum emu_status emu_write_sys(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size);
+/* Little-endian helpers. */
+static inline uint64_t emu_load_le(const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+static inline void emu_store_le(uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = 0; i < size && i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+/* Base memory flags for a data access at the current CPL (EMU_MEM_USER, EMU_MEM_AC). */
+enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags);
+
+/* ---- operands --------------------------------------------------------------------------- */
+uint64_t emu_ea(struct emu_ctx *ctx, const struct emu_insn *in); /* effective address (offset) */
+enum emu_status emu_op_read(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val);
+/* Read a destination that will be written back: memory is checked for write access and the
+ * linear address and old value are kept for emu_op_write (and for the LOCKed cmpxchg). */
+enum emu_status emu_op_read_rmw(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val);
+enum emu_status emu_op_write(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t val);
+
+/* ---- stack ------------------------------------------------------------------------------ */
+/* Stack address size in bytes (8 in 64-bit mode, else SS.B ? 4 : 2). */
+enum emu_status emu_stack_size(struct emu_ctx *ctx, unsigned *sz);
+/* Push/pop relative to a running RSP value kept by the caller (so several pushes chain). */
+enum emu_status emu_push(struct emu_ctx *ctx, uint64_t *rsp, uint64_t val, unsigned size);
+enum emu_status emu_pop(struct emu_ctx *ctx, uint64_t *rsp, uint64_t *val, unsigned size);
+/* Write RSP back with the stack-size semantics (SP only for a 16-bit stack). */
+enum emu_status emu_set_rsp(struct emu_ctx *ctx, uint64_t rsp);
+
+/* ---- control flow ----------------------------------------------------------------------- */
+/* Near branch to target (an offset in CS) at the given operand size: truncation, CS limit or
+ * canonical check (#GP(0)). */
+enum emu_status emu_branch(struct emu_ctx *ctx, uint64_t target, unsigned opsize);
+int emu_cond(uint64_t rflags, unsigned cc);
+
+/* ---- flags (lib/flags.c) ---------------------------------------------------------------- */
+extern const uint8_t emu_parity[256];
+uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size);   /* a+b+c */
+uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size);  /* a-b-c */
+uint64_t emu_flags_logic(uint64_t r, unsigned size);                              /* CF=OF=0 */
+uint64_t emu_flags_szp(uint64_t r, unsigned size);
+static inline void emu_set_flags(struct emu_ctx *ctx, uint64_t mask, uint64_t val)
+{
+    ctx->s.rflags = (ctx->s.rflags & ~mask) | (val & mask);
+}
+
+/* ---- intercepts and events -------------------------------------------------------------- */
+/* Ask L1 (nested guests only) whether it intercepts exit_code; EMU_INTERCEPT if it does. */
+enum emu_status emu_intercept(struct emu_ctx *ctx, uint64_t exit_code, uint64_t info1, uint64_t info2);
+void emu_queue_event(struct emu_ctx *ctx, const struct emu_event *ev);
+
+/* ---- segments (lib/seg.c) --------------------------------------------------------------- */
+/* Load a segment register with a selector, with the architectural checks for the mode; the
+ * new value is committed at retirement. */
+enum emu_status emu_load_seg(struct emu_ctx *ctx, unsigned seg, uint16_t sel);
+void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *val);
+/* I/O permission: IOPL and the TSS I/O bitmap (#GP(0) if denied). */
+enum emu_status emu_io_allowed(struct emu_ctx *ctx, uint16_t port, unsigned size);
+/* The SVM IOIO intercept for IN/OUT/INS/OUTS (exit 0x7B with the EXITINFO1 layout). */
+enum emu_status emu_io_intercept(struct emu_ctx *ctx, struct emu_insn *in);
+/* Port I/O through the callbacks with EMU_IO_PENDING support. */
+enum emu_status emu_port_in(struct emu_ctx *ctx, uint16_t port, unsigned size, uint32_t *val);
+enum emu_status emu_port_out(struct emu_ctx *ctx, uint16_t port, unsigned size, uint32_t val);
+
+/* ---- REP string support (lib/string.c) -------------------------------------------------- */
+/* Commit the current state mid-instruction (REP iterations that completed). */
+enum emu_status emu_commit(struct emu_ctx *ctx);
+
+/* ---- executors, one family per file ----------------------------------------------------- */
+#define EXEC(name) enum emu_status name(struct emu_ctx *ctx, struct emu_insn *in)
+EXEC(emu_exec_mov); EXEC(emu_exec_movzx); EXEC(emu_exec_movsx); EXEC(emu_exec_xchg);
+EXEC(emu_exec_cmpxchg); EXEC(emu_exec_cmpxchg8b); EXEC(emu_exec_xadd); EXEC(emu_exec_bswap);
+EXEC(emu_exec_movbe); EXEC(emu_exec_cmovcc); EXEC(emu_exec_setcc); EXEC(emu_exec_lea);
+EXEC(emu_exec_lahf); EXEC(emu_exec_sahf); EXEC(emu_exec_cbw); EXEC(emu_exec_cwd);
+EXEC(emu_exec_xlat); EXEC(emu_exec_salc);
+EXEC(emu_exec_alu); EXEC(emu_exec_incdec); EXEC(emu_exec_neg); EXEC(emu_exec_not);
+EXEC(emu_exec_shift); EXEC(emu_exec_shxd);
+EXEC(emu_exec_mul); EXEC(emu_exec_imul1); EXEC(emu_exec_imul); EXEC(emu_exec_div);
+EXEC(emu_exec_bt); EXEC(emu_exec_bsf); EXEC(emu_exec_bsr); EXEC(emu_exec_popcnt);
+EXEC(emu_exec_lzcnt); EXEC(emu_exec_tzcnt); EXEC(emu_exec_bmi); EXEC(emu_exec_adcx);
+EXEC(emu_exec_crc32);
+EXEC(emu_exec_bcd);
+EXEC(emu_exec_push); EXEC(emu_exec_pop); EXEC(emu_exec_push_sreg); EXEC(emu_exec_pop_sreg);
+EXEC(emu_exec_pusha); EXEC(emu_exec_popa); EXEC(emu_exec_pushf); EXEC(emu_exec_popf);
+EXEC(emu_exec_enter); EXEC(emu_exec_leave);
+EXEC(emu_exec_jmp); EXEC(emu_exec_jmp_ind); EXEC(emu_exec_jcc); EXEC(emu_exec_call);
+EXEC(emu_exec_call_ind); EXEC(emu_exec_ret); EXEC(emu_exec_loop); EXEC(emu_exec_jrcxz);
+EXEC(emu_exec_string);
+EXEC(emu_exec_flagop); EXEC(emu_exec_cli); EXEC(emu_exec_sti);
+EXEC(emu_exec_in); EXEC(emu_exec_out);
+EXEC(emu_exec_nop); EXEC(emu_exec_ud); EXEC(emu_exec_int3); EXEC(emu_exec_into);
+EXEC(emu_exec_int); EXEC(emu_exec_int1); EXEC(emu_exec_bound); EXEC(emu_exec_fwait);
+EXEC(emu_exec_clflush); EXEC(emu_exec_cpuid); EXEC(emu_exec_hlt);
+/* privilege checks shared by several families */
+EXEC(emu_priv_iopl);      /* CLI/STI-like: #GP(0) unless IOPL >= CPL (v86 rules in the exec) */
+EXEC(emu_priv_io);        /* IN/OUT/INS/OUTS: IOPL or TSS bitmap */
+
+#endif

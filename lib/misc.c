@@ -1,0 +1,123 @@
+/*
+ * NOP forms, PAUSE, fences, CLFLUSH*, PREFETCH, UD0/UD1/UD2, INT3/INTO/INT n/INT1 (returned as
+ * exceptions for the embedder to deliver), BOUND, FWAIT, CPUID, HLT.
+ */
+#include "internal.h"
+
+EXEC(emu_exec_nop)
+{
+    EMU_UNUSED(ctx);
+    EMU_UNUSED(in);
+    return EMU_OK;
+}
+
+EXEC(emu_exec_ud)
+{
+    EMU_UNUSED(in);
+    return emu_ud(ctx);
+}
+
+/* A software interrupt: reported, not delivered.  RIP stays at the instruction; the embedder
+ * pushes RIP + insn_length as the return address. */
+static enum emu_status soft_int(struct emu_ctx *ctx, unsigned vector)
+{
+    emu_raise(ctx, vector, 0, 0);
+    ctx->result.exception.is_soft = 1;
+    return EMU_EXCEPTION;
+}
+
+EXEC(emu_exec_int3)
+{
+    EMU_UNUSED(in);
+    return soft_int(ctx, EMU_BP);
+}
+
+EXEC(emu_exec_into)
+{
+    EMU_UNUSED(in);
+    return (ctx->s.rflags & FL_OF) ? soft_int(ctx, EMU_OF) : EMU_OK;
+}
+
+/* INT n in virtual-8086 mode with IOPL < 3 is #GP(0) unless VME redirects it; with VME the
+ * redirection bitmap decides, which needs the TSS: we leave VME redirection to the embedder's
+ * delivery and report the #GP only when VME is off. */
+EXEC(emu_exec_int)
+{
+    if (ctx->s.mode == EMU_MODE_V86 && ((ctx->s.rflags & EMU_FLAG_IOPL) >> 12) < 3) {
+        uint64_t cr4;
+        TRY(emu_get_cr4(ctx, &cr4));
+        if (!(cr4 & EMU_CR4_VME)) return emu_gp0(ctx);
+    }
+    return soft_int(ctx, (unsigned)(in->imm & 0xff));
+}
+
+/* INT1 (ICEBP, F1): a #DB trap without the IOPL check, reported like the others. */
+EXEC(emu_exec_int1)
+{
+    EMU_UNUSED(in);
+    return soft_int(ctx, EMU_DB);
+}
+
+/* BOUND: #BR when the signed index is outside [lower, upper] of the memory pair. */
+EXEC(emu_exec_bound)
+{
+    const unsigned size = in->opsize;
+    uint8_t buf[8];
+    uint64_t idx;
+    TRY(emu_read_mem(ctx, in->seg, emu_ea(ctx, in), buf, 2 * size, 0));
+    TRY(emu_op_read(ctx, in, 0, &idx));
+    int64_t lo = emu_sext(emu_load_le(buf, size), size), hi = emu_sext(emu_load_le(buf + size, size), size);
+    int64_t i = emu_sext(idx, size);
+    if (i < lo || i > hi) return emu_raise(ctx, EMU_BR, 0, 0);
+    return EMU_OK;
+}
+
+/* FWAIT: #NM when CR0.MP and CR0.TS are both set; x87 exceptions are not modelled. */
+EXEC(emu_exec_fwait)
+{
+    uint64_t cr0;
+    EMU_UNUSED(in);
+    TRY(emu_get_cr0(ctx, &cr0));
+    if ((cr0 & EMU_CR0_MP) && (cr0 & EMU_CR0_TS)) return emu_raise(ctx, EMU_NM, 0, 0);
+    return EMU_OK;
+}
+
+/* CLFLUSH/CLFLUSHOPT/CLWB: segmentation and paging faults as for a byte read; no data moves.
+ * The page check uses probe() when the embedder has it. */
+EXEC(emu_exec_clflush)
+{
+    uint64_t la;
+    unsigned flags;
+    TRY(emu_linear(ctx, in->seg, emu_ea(ctx, in), 1, EMU_ACC_R, &la));
+    TRY(emu_data_flags(ctx, &flags));
+    if (ctx->ops->probe) {
+        struct emu_exception exc = { 0 };
+        enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, 1, (flags & ~EMU_MEM_AC) | EMU_MEM_PROBE, &exc);
+        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+    }
+    return EMU_OK;
+}
+
+EXEC(emu_exec_cpuid)
+{
+    uint32_t r[4] = { 0, 0, 0, 0 };
+    EMU_UNUSED(in);
+    if (!ctx->ops->cpuid) return emu_unhandled(ctx, "missing callback: cpuid");
+    enum emu_cb_status cb = ctx->ops->cpuid(ctx->opaque, (uint32_t)emu_gpr(ctx, EMU_RAX),
+                                            (uint32_t)emu_gpr(ctx, EMU_RCX), r);
+    if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, NULL);
+    emu_gpr_write_sized(ctx, EMU_RAX, 4, 0, r[0]);
+    emu_gpr_write_sized(ctx, EMU_RBX, 4, 0, r[1]);
+    emu_gpr_write_sized(ctx, EMU_RCX, 4, 0, r[2]);
+    emu_gpr_write_sized(ctx, EMU_RDX, 4, 0, r[3]);
+    return EMU_OK;
+}
+
+EXEC(emu_exec_hlt)
+{
+    struct emu_event ev = { 0 };
+    EMU_UNUSED(in);
+    ev.type = EMU_EV_HALT;
+    emu_queue_event(ctx, &ev);
+    return EMU_OK;
+}

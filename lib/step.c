@@ -1,0 +1,354 @@
+/*
+ * The step pipeline of design.md: one call, one instruction.
+ *
+ *   1 fetch + decode      (#UD for invalid encodings, #GP(0) past 15 bytes, fetch faults)
+ *   2 mode / feature #UD  (emu_opinfo.modes, .ud_check)
+ *   3 intercept           (ICPT_FIRST: VMMCALL, PUSHF, POPF, IRET, INTn, XSETBV...)
+ *   4 privilege           (.priv, .priv_check)
+ *   5 operand values      (.pre_check, e.g. the VMRUN rAX rule)
+ *   6 intercept           (ICPT_AFTER_EXC: the ordinary case)
+ *   7 memory operand      (.mem_check)
+ *   8 intercept           (ICPT_AFTER_MEM)
+ *   9 execute, commit, events
+ *
+ * Which check sits in which stage is per operation, in tables/opinfo_*.inc; this file has no
+ * per-instruction knowledge.
+ */
+#include "internal.h"
+
+static const char *const mode_names[EMU_NUM_MODES] = {
+    "real", "v86", "prot16", "prot32", "compat16", "compat32", "long64",
+};
+
+const char *emu_mode_name(enum emu_mode mode)
+{
+    return (unsigned)mode < EMU_NUM_MODES ? mode_names[mode] : "?";
+}
+
+/* Mode from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/CS.D. */
+static enum emu_status compute_mode(struct emu_ctx *ctx)
+{
+    struct emu_scratch *s = &ctx->s;
+    uint64_t cr0, efer;
+    const struct emu_segment *cs;
+    TRY(emu_get_cr0(ctx, &cr0));
+    if (!(cr0 & EMU_CR0_PE)) {
+        s->mode = EMU_MODE_REAL;
+        return EMU_OK;
+    }
+    if (s->rflags & EMU_FLAG_VM) {
+        s->mode = EMU_MODE_V86;
+        return EMU_OK;
+    }
+    TRY(emu_get_efer(ctx, &efer));
+    TRY(emu_get_seg(ctx, EMU_SEG_CS, &cs));
+    if (efer & EMU_EFER_LMA) {
+        if (cs->attr & EMU_SEGATTR_L) s->mode = EMU_MODE_LONG64;
+        else s->mode = (cs->attr & EMU_SEGATTR_DB) ? EMU_MODE_COMPAT32 : EMU_MODE_COMPAT16;
+    } else {
+        s->mode = (cs->attr & EMU_SEGATTR_DB) ? EMU_MODE_PROT32 : EMU_MODE_PROT16;
+    }
+    return EMU_OK;
+}
+
+static enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
+{
+    env->mode = ctx->s.mode;
+    env->vendor = (uint8_t)ctx->cfg.vendor;
+    env->features = ctx->cfg.features;
+    env->apx = env->apx_nci = 0;
+    /* REX2 and APX EVEX need APX_F in CPUID and XCR0[19]; XCR0 is read only on APX models. */
+    if (env->mode == EMU_MODE_LONG64 && emu_has(ctx, EMU_FEAT_APX_F)) {
+        uint64_t xcr0;
+        TRY(emu_get_xcr0(ctx, &xcr0));
+        env->apx = (xcr0 & EMU_XCR0_APX) != 0;
+        env->apx_nci = env->apx && emu_has(ctx, EMU_FEAT_APX_NCI);
+    }
+    return EMU_OK;
+}
+
+/* Fetch (when the caller's bytes do not cover the instruction) and decode.  The CS limit and
+ * the fetch callback are consulted only for bytes the decoder actually needs. */
+static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+{
+    struct emu_scratch *s = &ctx->s;
+    struct emu_insn *in = &s->insn;
+    struct emu_dec_env env;
+    const uint64_t rip = ctx->regs->rip;
+    TRY(dec_env(ctx, &env));
+
+    if (bytes && nbytes >= 15) {
+        enum emu_decode_status st = emu_decode_insn(&env, bytes, 15, in);
+        if (st == EMU_DEC_OK || st == EMU_DEC_UD || st == EMU_DEC_TOO_LONG || st == EMU_DEC_UNKNOWN) {
+            __builtin_memcpy(s->fetch, bytes, 15);
+            s->nfetch = 15;
+            goto decoded;
+        }
+    }
+    unsigned have = 0;
+    if (bytes && nbytes) {
+        have = nbytes > 15 ? 15 : (unsigned)nbytes;
+        __builtin_memcpy(s->fetch, bytes, have);
+    }
+    for (;;) {
+        enum emu_decode_status st = emu_decode_insn(&env, s->fetch, have, in);
+        if (st != EMU_DEC_NEED_MORE) break;
+        /* Need byte 'have' and possibly more: fetch up to the end of its page. */
+        const struct emu_segment *cs;
+        TRY(emu_get_seg(ctx, EMU_SEG_CS, &cs));
+        uint64_t off = rip + have;
+        uint64_t la;
+        unsigned want = 15 - have;
+        if (s->mode == EMU_MODE_LONG64) {
+            la = off;
+            int64_t c48 = (int64_t)(la << 16) >> 16;
+            if ((uint64_t)c48 != la) {
+                uint64_t cr4;
+                TRY(emu_get_cr4(ctx, &cr4));
+                int64_t c57 = (int64_t)(la << 7) >> 7;
+                if (!(cr4 & EMU_CR4_LA57) || (uint64_t)c57 != la) return emu_gp0(ctx);
+            }
+        } else {
+            off &= (s->mode == EMU_MODE_PROT32 || s->mode == EMU_MODE_COMPAT32) ? 0xffffffffull : 0xffffull;
+            if (off > cs->limit) return emu_gp0(ctx);
+            if (cs->limit - off + 1 < want) want = (unsigned)(cs->limit - off + 1);
+            la = (cs->base + off) & 0xffffffffull;
+        }
+        unsigned to_page = 4096 - (unsigned)(la & 4095);
+        if (want > to_page) want = to_page;
+        if (!ctx->ops->fetch) return emu_unhandled(ctx, "missing callback: fetch");
+        unsigned cpl, flags = EMU_MEM_FETCH;
+        TRY(emu_get_cpl(ctx, &cpl));
+        if (cpl == 3) flags |= EMU_MEM_USER;
+        struct emu_exception exc = { 0 };
+        enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, la, s->fetch + have, want, flags, &exc);
+        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        have += want;
+    }
+    s->nfetch = (uint8_t)have;
+
+decoded:
+    ctx->result.length = in->length;
+    ctx->result.op = in->op;
+    ctx->result.mnemonic = emu_mnemonic(in->op);
+    switch ((enum emu_decode_status)in->status) {
+    case EMU_DEC_OK: return EMU_OK;
+    case EMU_DEC_UD: return emu_ud(ctx);
+    case EMU_DEC_TOO_LONG: return emu_gp0(ctx);
+    default: break;
+    }
+    /* Not in our tables: let the fallback name it and give its real length. */
+    if (ctx->fallback && ctx->fallback->describe) {
+        unsigned len = 0;
+        const char *mn = NULL;
+        if (ctx->fallback->describe((enum emu_mode)s->mode, s->fetch, s->nfetch, &len, &mn) != 0)
+            return emu_ud(ctx);
+        ctx->result.length = (uint8_t)len;
+        if (mn) ctx->result.mnemonic = mn;
+        return emu_unhandled(ctx, "instruction not emulated (outside the general-purpose and system ISA)");
+    }
+    return emu_unhandled(ctx, "instruction not in our tables (no fallback configured)");
+}
+
+enum emu_status emu_intercept(struct emu_ctx *ctx, uint64_t exit_code, uint64_t info1, uint64_t info2)
+{
+    if (!ctx->cfg.nested || !ctx->ops->intercept) return EMU_OK;
+    struct emu_intercept ic = { 0 };
+    ic.exit_code = exit_code;
+    ic.info1 = info1;
+    ic.info2 = info2;
+    ic.next_rip = ctx->s.next_rip;
+    if (exit_code == 0x7c) ic.msr = (uint32_t)ctx->regs->gpr[EMU_RCX];
+    if (exit_code == 0x7b) ic.port = (uint16_t)(info1 >> 16);
+    if (!ctx->ops->intercept(ctx->opaque, &ic)) return EMU_OK;
+    ctx->result.intercept = ic;
+    /* A nested #VMEXIT: the RAP does not tell L1 from L2, so it must be cleared (ERAPS). */
+    if (ctx->ops->event) {
+        struct emu_event ev = { 0 };
+        ev.type = EMU_EV_RAP_CLEAR;
+        ev.reason = EMU_RAP_NESTED_TRANSITION;
+        ctx->ops->event(ctx->opaque, &ev);
+    }
+    return EMU_INTERCEPT;
+}
+
+void emu_queue_event(struct emu_ctx *ctx, const struct emu_event *ev)
+{
+    struct emu_scratch *s = &ctx->s;
+    if (s->nevents < EMU_MAX_EVENTS) s->events[s->nevents++] = *ev;
+}
+
+static enum emu_status stage_intercept(struct emu_ctx *ctx, const struct emu_opinfo *info)
+{
+    if (info->icpt_info) return info->icpt_info(ctx, &ctx->s.insn);
+    return emu_intercept(ctx, info->icpt_code, 0, 0);
+}
+
+/* Commit: memory writes (probed first when there are several), segment registers, GPRs,
+ * RIP, RFLAGS.  Used at retirement and between REP iterations. */
+enum emu_status emu_commit(struct emu_ctx *ctx)
+{
+    struct emu_scratch *s = &ctx->s;
+    const struct emu_ops *ops = ctx->ops;
+    struct emu_exception exc;
+
+    if (s->regw_overflow) return emu_unhandled(ctx, "internal: register log overflow");
+    if (s->nwrites > 1 && ops->probe) {
+        for (unsigned i = 0; i < s->nwrites; i++) {
+            const struct emu_wlog *w = &s->writes[i];
+            if (w->phys) continue;
+            __builtin_memset(&exc, 0, sizeof exc);
+            enum emu_cb_status cb = ops->probe(ctx->opaque, w->la, w->size, w->flags | EMU_MEM_PROBE, &exc);
+            if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        }
+    }
+    for (unsigned i = 0; i < s->nwrites; i++) {
+        const struct emu_wlog *w = &s->writes[i];
+        const uint8_t *data = &s->wdata[w->off];
+        enum emu_cb_status cb;
+        __builtin_memset(&exc, 0, sizeof exc);
+        if (w->phys) {
+            if (!ops->write_phys) return emu_unhandled(ctx, "missing callback: write_phys");
+            cb = ops->write_phys(ctx->opaque, w->la, data, w->size);
+        } else if (w->locked && ops->cmpxchg) {
+            uint8_t expected[16];
+            int swapped = 0;
+            emu_store_le(expected, w->old, w->size > 8 ? 8 : w->size);
+            if (w->size > 8) emu_store_le(expected + 8, w->old_hi, w->size - 8);
+            cb = ops->cmpxchg(ctx->opaque, w->la, expected, data, w->size, w->flags, &swapped, &exc);
+            if (cb == EMU_CB_OK && !swapped) {
+                /* Another agent changed memory since we read it: run the instruction again. */
+                s->cmpxchg_failed = 1;
+                return EMU_RETRY;
+            }
+        } else {
+            if (!ops->write) return emu_unhandled(ctx, "missing callback: write");
+            cb = ops->write(ctx->opaque, w->la, data, w->size, w->flags, &exc);
+        }
+        if (cb != EMU_CB_OK) {
+            if (cb == EMU_CB_PENDING) return emu_unhandled(ctx, "a write callback returned PENDING");
+            return emu_from_cb(ctx, cb, &exc);
+        }
+    }
+    s->nwrites = 0;
+    s->wbytes = 0;
+    for (unsigned i = 0; i < s->nsegw; i++) {
+        if (!ops->set_seg) return emu_unhandled(ctx, "missing callback: set_seg");
+        ops->set_seg(ctx->opaque, (enum emu_seg)s->segw_idx[i], &s->segw_val[i]);
+        s->segs[s->segw_idx[i]] = s->segw_val[i];
+    }
+    s->nsegw = 0;
+    for (unsigned i = 0; i < s->nregw; i++) ctx->regs->gpr[s->regw_idx[i]] = s->regw_val[i];
+    s->nregw = 0;
+    ctx->regs->rip = s->next_rip;
+    ctx->regs->rflags = s->rflags | 2;
+    return EMU_OK;
+}
+
+void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *val)
+{
+    struct emu_scratch *s = &ctx->s;
+    for (unsigned i = 0; i < s->nsegw; i++) {
+        if (s->segw_idx[i] == seg) {
+            s->segw_val[i] = *val;
+            return;
+        }
+    }
+    if (s->nsegw < 4) {
+        s->segw_idx[s->nsegw] = (uint8_t)seg;
+        s->segw_val[s->nsegw++] = *val;
+    } else {
+        s->regw_overflow = 1;
+    }
+}
+
+static void fire_events(struct emu_ctx *ctx)
+{
+    struct emu_scratch *s = &ctx->s;
+    if (ctx->ops->event)
+        for (unsigned i = 0; i < s->nevents; i++) ctx->ops->event(ctx->opaque, &s->events[i]);
+    s->nevents = 0;
+}
+
+static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+{
+    struct emu_scratch *s = &ctx->s;
+    struct emu_insn *in = &s->insn;
+
+    s->valid = 0;
+    s->nregw = s->nwrites = s->nevents = s->nsegw = 0;
+    s->wbytes = 0;
+    s->rmw_valid = 0;
+    s->cmpxchg_failed = 0;
+    s->regw_overflow = 0;
+    s->rflags = ctx->regs->rflags;
+    s->tf_at_start = (s->rflags & EMU_FLAG_TF) != 0;
+
+    TRY(compute_mode(ctx));
+    TRY(fetch_decode(ctx, bytes, nbytes));
+
+    const struct emu_opinfo *info = &emu_opinfo[in->op];
+    /* RIP of the next instruction, wrapped to the code segment's operand size. */
+    uint64_t next = ctx->regs->rip + in->length;
+    if (s->mode != EMU_MODE_LONG64) {
+        const unsigned m32 = s->mode == EMU_MODE_PROT32 || s->mode == EMU_MODE_COMPAT32;
+        next &= m32 ? 0xffffffffull : 0xffffull;
+    }
+    s->next_rip = next;
+
+    /* 2: mode and feature #UD */
+    if (info->modes && !(info->modes & MODE_BIT(s->mode))) return emu_ud(ctx);
+    if (info->ud_check) TRY(info->ud_check(ctx, in));
+    /* 3: intercepts that precede every exception */
+    if (info->icpt_stage == ICPT_FIRST) TRY(stage_intercept(ctx, info));
+    /* 4: privilege */
+    if (info->priv != PRIV_ANY) {
+        unsigned cpl;
+        TRY(emu_get_cpl(ctx, &cpl));
+        if (cpl != 0) return emu_gp0(ctx);
+    }
+    if (info->priv_check) TRY(info->priv_check(ctx, in));
+    /* 5: operand-value checks ordered before the intercept */
+    if (info->pre_check) TRY(info->pre_check(ctx, in));
+    /* 6: the ordinary intercept */
+    if (info->icpt_stage == ICPT_AFTER_EXC) TRY(stage_intercept(ctx, info));
+    /* 7: memory operand checks */
+    if (info->mem_check) TRY(info->mem_check(ctx, in));
+    /* 8: intercepts after the memory checks */
+    if (info->icpt_stage == ICPT_AFTER_MEM) TRY(stage_intercept(ctx, info));
+    /* 9: execute and commit */
+    if (!info->exec) return emu_unhandled(ctx, "instruction recognised but not emulated yet");
+    TRY(info->exec(ctx, in));
+    s->rflags &= ~(uint64_t)EMU_FLAG_RF; /* RF is cleared when an instruction retires */
+    return emu_commit(ctx);
+}
+
+enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+{
+    struct emu_result *r = &ctx->result;
+    enum emu_status st;
+
+    r->length = 0;
+    r->op = 0;
+    r->mnemonic = "(bad)";
+    r->reason = 0;
+    /* A LOCKed read-modify-write whose cmpxchg lost a race is simply run again. */
+    for (unsigned tries = 0;; tries++) {
+        st = run_once(ctx, bytes, nbytes);
+        if (st != EMU_RETRY || !ctx->s.cmpxchg_failed || tries >= 64) break;
+    }
+    if (st == EMU_OK) {
+        ctx->s.have_completion = 0;
+        fire_events(ctx);
+        /* Single-step: TF set when the instruction began means a #DB trap after it. */
+        if (ctx->s.tf_at_start && ctx->ops->event) {
+            struct emu_event ev = { 0 };
+            ev.type = EMU_EV_SINGLESTEP;
+            ctx->ops->event(ctx->opaque, &ev);
+        }
+    } else if (st == EMU_EXCEPTION) {
+        ctx->s.have_completion = 0;
+    }
+    r->status = st;
+    return st;
+}
