@@ -91,6 +91,9 @@ enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, c
 /* Implicit supervisor accesses (descriptor tables, TSS, IDT) at linear addresses. */
 enum emu_status emu_read_sys(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
 enum emu_status emu_write_sys(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size);
+/* Guest-physical memory (VMCB): reads go straight to read_phys, writes are buffered. */
+enum emu_status emu_read_phys(struct emu_ctx *ctx, uint64_t pa, void *buf, unsigned size);
+enum emu_status emu_write_phys(struct emu_ctx *ctx, uint64_t pa, const void *buf, unsigned size);
 /* Little-endian helpers. */
 static inline uint64_t emu_load_le(const uint8_t *p, unsigned size)
 {
@@ -143,12 +146,22 @@ static inline void emu_set_flags(struct emu_ctx *ctx, uint64_t mask, uint64_t va
 /* Ask L1 (nested guests only) whether it intercepts exit_code; EMU_INTERCEPT if it does. */
 enum emu_status emu_intercept(struct emu_ctx *ctx, uint64_t exit_code, uint64_t info1, uint64_t info2);
 void emu_queue_event(struct emu_ctx *ctx, const struct emu_event *ev);
+/* A TLB-flush event; every implicit one (kind EMU_TLB_IMPLICIT) also queues a RAP clear. */
+void emu_event_tlb(struct emu_ctx *ctx, unsigned kind, uint64_t addr, uint32_t pcid, int global,
+                   unsigned reason);
+void emu_event_rap(struct emu_ctx *ctx, unsigned reason, uint64_t value);
+/* Canonical check with the guest's linear-address width (LA57-aware). */
+enum emu_status emu_is_canonical(struct emu_ctx *ctx, uint64_t la, int *ok);
 
 /* ---- segments (lib/seg.c) --------------------------------------------------------------- */
 /* Load a segment register with a selector, with the architectural checks for the mode; the
  * new value is committed at retirement. */
 enum emu_status emu_load_seg(struct emu_ctx *ctx, unsigned seg, uint16_t sel);
 void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *val);
+/* The 8-byte descriptor of a non-null selector from the GDT/LDT (#GP(sel) outside the table);
+ * *addr = its linear address. */
+enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], uint64_t *addr);
+void emu_desc_to_seg(const uint8_t d[8], uint16_t sel, struct emu_segment *s);
 /* I/O permission: IOPL and the TSS I/O bitmap (#GP(0) if denied). */
 enum emu_status emu_io_allowed(struct emu_ctx *ctx, uint16_t port, unsigned size);
 /* The SVM IOIO intercept for IN/OUT/INS/OUTS (exit 0x7B with the EXITINFO1 layout). */
@@ -186,6 +199,22 @@ EXEC(emu_exec_in); EXEC(emu_exec_out);
 EXEC(emu_exec_nop); EXEC(emu_exec_ud); EXEC(emu_exec_int3); EXEC(emu_exec_into);
 EXEC(emu_exec_int); EXEC(emu_exec_int1); EXEC(emu_exec_bound); EXEC(emu_exec_fwait);
 EXEC(emu_exec_clflush); EXEC(emu_exec_cpuid); EXEC(emu_exec_hlt);
+/* system instructions (lib/cr.c, tlb.c, msr.c, dtable.c, svm.c) */
+EXEC(emu_exec_mov_from_cr); EXEC(emu_exec_mov_to_cr); EXEC(emu_check_mov_to_cr);
+EXEC(emu_icpt_cr); EXEC(emu_exec_mov_from_dr); EXEC(emu_exec_mov_to_dr); EXEC(emu_check_dr);
+EXEC(emu_icpt_dr); EXEC(emu_exec_clts); EXEC(emu_exec_lmsw); EXEC(emu_exec_smsw);
+EXEC(emu_icpt_cr0_write); EXEC(emu_priv_umip);
+EXEC(emu_exec_invlpg); EXEC(emu_icpt_invlpg); EXEC(emu_exec_invpcid); EXEC(emu_priv_invpcid);
+EXEC(emu_icpt_invpcid);
+EXEC(emu_exec_rdmsr); EXEC(emu_exec_wrmsr); EXEC(emu_icpt_msr); EXEC(emu_exec_rdtsc);
+EXEC(emu_priv_tsd); EXEC(emu_exec_rdpid); EXEC(emu_exec_rdpmc); EXEC(emu_priv_rdpmc);
+EXEC(emu_exec_xgetbv); EXEC(emu_exec_xsetbv); EXEC(emu_ud_osxsave); EXEC(emu_exec_swapgs);
+EXEC(emu_exec_fsgsbase); EXEC(emu_ud_fsgsbase); EXEC(emu_ud_monitor); EXEC(emu_exec_rsm);
+EXEC(emu_exec_lgdt); EXEC(emu_exec_sgdt); EXEC(emu_exec_lldt); EXEC(emu_exec_ltr);
+EXEC(emu_exec_sldt);
+EXEC(emu_ud_svm); EXEC(emu_ud_stgi); EXEC(emu_ud_skinit); EXEC(emu_check_svm_rax);
+EXEC(emu_exec_vmrun); EXEC(emu_exec_vmload); EXEC(emu_exec_vmsave); EXEC(emu_exec_stgi);
+EXEC(emu_exec_skinit); EXEC(emu_exec_invlpga); EXEC(emu_exec_vmmcall); EXEC(emu_exec_vmcall);
 /* privilege checks shared by several families */
 EXEC(emu_priv_iopl);      /* CLI/STI-like: #GP(0) unless IOPL >= CPL (v86 rules in the exec) */
 EXEC(emu_priv_io);        /* IN/OUT/INS/OUTS: IOPL or TSS bitmap */

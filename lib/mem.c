@@ -11,6 +11,18 @@ static inline int is_canonical(uint64_t la, unsigned bits)
     return (uint64_t)s == la;
 }
 
+enum emu_status emu_is_canonical(struct emu_ctx *ctx, uint64_t la, int *ok)
+{
+    if (is_canonical(la, 48)) {
+        *ok = 1;
+        return EMU_OK;
+    }
+    uint64_t cr4;
+    TRY(emu_get_cr4(ctx, &cr4));
+    *ok = (cr4 & EMU_CR4_LA57) && is_canonical(la, 57);
+    return EMU_OK;
+}
+
 static enum emu_status seg_fault(struct emu_ctx *ctx, unsigned seg)
 {
     return emu_raise(ctx, seg == EMU_SEG_SS ? EMU_SS : EMU_GP, 1, 0);
@@ -139,6 +151,20 @@ enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, 
     w->phys = 0;
     __builtin_memcpy(&s->wdata[s->wbytes], buf, size);
     s->wbytes = (uint16_t)(s->wbytes + size);
+    return EMU_OK;
+}
+
+enum emu_status emu_write_phys(struct emu_ctx *ctx, uint64_t pa, const void *buf, unsigned size)
+{
+    TRY(emu_write_la(ctx, pa, buf, size, EMU_MEM_IMPLICIT));
+    ctx->s.writes[ctx->s.nwrites - 1].phys = 1;
+    return EMU_OK;
+}
+
+enum emu_status emu_read_phys(struct emu_ctx *ctx, uint64_t pa, void *buf, unsigned size)
+{
+    if (!ctx->ops->read_phys) return emu_unhandled(ctx, "missing callback: read_phys");
+    if (ctx->ops->read_phys(ctx->opaque, pa, buf, size) != EMU_CB_OK) return emu_unhandled(ctx, "read_phys failed");
     return EMU_OK;
 }
 

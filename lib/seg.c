@@ -12,7 +12,7 @@ static enum emu_status sel_fault(struct emu_ctx *ctx, unsigned vector, uint16_t 
 }
 
 /* Fetch the 8-byte descriptor of a non-null selector (#GP(sel) outside the table). */
-static enum emu_status read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], uint64_t *addr)
+enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], uint64_t *addr)
 {
     uint64_t base;
     uint32_t limit;
@@ -33,7 +33,7 @@ static enum emu_status read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8]
     return emu_read_sys(ctx, *addr, d, 8);
 }
 
-static void desc_to_seg(const uint8_t d[8], uint16_t sel, struct emu_segment *s)
+void emu_desc_to_seg(const uint8_t d[8], uint16_t sel, struct emu_segment *s)
 {
     uint32_t limit = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)(d[6] & 15) << 16;
     s->sel = sel;
@@ -84,7 +84,7 @@ enum emu_status emu_load_seg(struct emu_ctx *ctx, unsigned seg, uint16_t sel)
 
     uint8_t d[8];
     uint64_t daddr = 0;
-    TRY(read_desc(ctx, sel, d, &daddr));
+    TRY(emu_read_desc(ctx, sel, d, &daddr));
     const unsigned type = d[5] & 15, s = (d[5] >> 4) & 1, dpl = (d[5] >> 5) & 3, p = d[5] >> 7;
     const int code = (type & 8) != 0;
     if (seg == EMU_SEG_SS) {
@@ -102,7 +102,7 @@ enum emu_status emu_load_seg(struct emu_ctx *ctx, unsigned seg, uint16_t sel)
         TRY(emu_write_sys(ctx, daddr + 5, &b, 1));
         d[5] = b;
     }
-    desc_to_seg(d, sel, &nv);
+    emu_desc_to_seg(d, sel, &nv);
     emu_seg_write(ctx, seg, &nv);
     return EMU_OK;
 }

@@ -178,6 +178,35 @@ void emu_queue_event(struct emu_ctx *ctx, const struct emu_event *ev)
     if (s->nevents < EMU_MAX_EVENTS) s->events[s->nevents++] = *ev;
 }
 
+/*
+ * ERAPS: the return address predictor must be cleared on every MOV CR3, INVPCID types 1-3,
+ * every implicit TLB invalidation and every nested transition (spec 2.3).  The events fire
+ * whatever the configured features say: an extra clear costs nothing, a missed one is a
+ * security bug, and an embedder without ERAPS simply ignores them.
+ */
+void emu_event_rap(struct emu_ctx *ctx, unsigned reason, uint64_t value)
+{
+    struct emu_event ev = { 0 };
+    ev.type = EMU_EV_RAP_CLEAR;
+    ev.reason = reason;
+    ev.value = value;
+    emu_queue_event(ctx, &ev);
+}
+
+void emu_event_tlb(struct emu_ctx *ctx, unsigned kind, uint64_t addr, uint32_t pcid, int global,
+                   unsigned reason)
+{
+    struct emu_event ev = { 0 };
+    ev.type = EMU_EV_TLB_FLUSH;
+    ev.kind = kind;
+    ev.addr = addr;
+    ev.pcid = pcid;
+    ev.global = (uint8_t)(global != 0);
+    ev.reason = reason;
+    emu_queue_event(ctx, &ev);
+    if (kind == EMU_TLB_IMPLICIT) emu_event_rap(ctx, EMU_RAP_IMPLICIT, 0);
+}
+
 static enum emu_status stage_intercept(struct emu_ctx *ctx, const struct emu_opinfo *info)
 {
     if (info->icpt_info) return info->icpt_info(ctx, &ctx->s.insn);
@@ -270,11 +299,9 @@ static void fire_events(struct emu_ctx *ctx)
     s->nevents = 0;
 }
 
-static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+static void reset_scratch(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
-    struct emu_insn *in = &s->insn;
-
     s->valid = 0;
     s->nregw = s->nwrites = s->nevents = s->nsegw = 0;
     s->wbytes = 0;
@@ -283,7 +310,33 @@ static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_
     s->regw_overflow = 0;
     s->rflags = ctx->regs->rflags;
     s->tf_at_start = (s->rflags & EMU_FLAG_TF) != 0;
+}
 
+enum emu_decode_status emu_decode(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                                  struct emu_insn *out)
+{
+    struct emu_scratch *s = &ctx->s;
+    reset_scratch(ctx);
+    ctx->result.reason = 0;
+    enum emu_status st = compute_mode(ctx);
+    if (st == EMU_OK) st = fetch_decode(ctx, bytes, nbytes);
+    *out = s->insn;
+    /* a fetch that faulted (or a missing callback) leaves no instruction */
+    if (st != EMU_OK && st != EMU_EXCEPTION && st != EMU_UNHANDLED) return EMU_DEC_NEED_MORE;
+    if (st == EMU_EXCEPTION && s->insn.status == EMU_DEC_NEED_MORE) return EMU_DEC_NEED_MORE;
+    enum emu_decode_status ds = (enum emu_decode_status)s->insn.status;
+    const struct emu_opinfo *info = &emu_opinfo[s->insn.op];
+    if (ds == EMU_DEC_OK && info->modes && !(info->modes & MODE_BIT(s->mode))) ds = EMU_DEC_UD;
+    out->status = (uint8_t)ds;
+    return ds;
+}
+
+static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+{
+    struct emu_scratch *s = &ctx->s;
+    struct emu_insn *in = &s->insn;
+
+    reset_scratch(ctx);
     TRY(compute_mode(ctx));
     TRY(fetch_decode(ctx, bytes, nbytes));
 

@@ -173,8 +173,10 @@ enum emu_model_flags {
     /** MOV to CR0/CR3/CR4 in legacy PAE paging loads the PDPTEs (#GP on reserved bits).
      *  Intel and older AMD; modern AMD reads them lazily. */
     EMU_MODEL_PDPTE_PRELOAD = 1u << 0,
-    /** MOV CR0 with NW=1, CD=0 is #GP.  Default on for both vendors (spec 4.3 [I]). */
-    EMU_MODEL_CR0_NW_CD_GP = 1u << 1,
+    /** MOV CR0 with NW=1, CD=0 is accepted (NW ignored, as the current APM describes AMD parts).
+     *  Without the flag it is #GP(0) on both vendors: Intel documents it, and whether AMD parts
+     *  fault was not confirmed (spec 4.3 [I]), so the default follows the existing emulators. */
+    EMU_MODEL_CR0_NW_IGNORED = 1u << 1,
     /** The library assumes paging is on when CR0.PG is set and translates nothing itself:
      *  memory callbacks receive linear addresses (the default).  With this flag the built-in
      *  walker translates through read_phys/cmpxchg_phys instead. */
@@ -189,6 +191,8 @@ struct emu_config {
     uint8_t maxphyaddr;           /**< Guest MAXPHYADDR in bits (CPUID 8000_0008 EAX[7:0]); 0 = 48. */
     uint8_t nested;               /**< Non-zero: the vCPU is a nested guest; ops->intercept is
                                        asked about every instruction that has an SVM intercept. */
+    uint8_t vgif;                 /**< Nested guest with virtual GIF (VMCB INT_CTL bit 25): STGI and
+                                       CLGI change V_GIF instead of GIF (EMU_EV_GIF .kind = 1). */
     uint32_t model_flags;         /**< EMU_MODEL_* bits. */
     uint64_t features[EMU_FEATURE_WORDS]; /**< Bit set of enum emu_feature, see emu_config_set_feature(). */
     uint64_t smm_base, smm_mask;  /**< SMM range (TSEG) for parts without SVME_ADDR_CHK; mask 0 = none. */
@@ -522,6 +526,7 @@ struct emu_scratch {
     uint64_t rmw_la, rmw_old;    /* read-modify-write destination: linear address, old value */
     uint8_t rmw_valid, rmw_flags, cmpxchg_failed, tf_at_start;
     uint8_t regw_overflow;
+    uint64_t tmp[4];             /* values a check stage hands to the executor (new CR value...) */
     uint8_t fetch[16];           /* instruction bytes */
     uint8_t nfetch;
     /* completed read data for a re-step after EMU_IO_PENDING */
@@ -591,6 +596,28 @@ enum emu_decode_status emu_decode(struct emu_ctx *ctx, const uint8_t *bytes, siz
 enum emu_decode_status emu_decode_mode(const struct emu_config *cfg, enum emu_mode mode,
                                        uint64_t xcr0, const uint8_t *bytes, size_t nbytes,
                                        struct emu_insn *out);
+
+/** @brief What a hypervisor that intercepted #GP needs to know about the faulting instruction
+ *         (the situation of KVM's gp_interception): is it VMRUN/VMLOAD/VMSAVE, and is its rAX
+ *         valid for this guest?  A valid rAX means the #GP came from the host's narrower view
+ *         (MAXPHYADDR or a reserved range) and the instruction must be emulated or its #VMEXIT
+ *         synthesized; an invalid one means the guest gets the #GP. */
+struct emu_svm_gp_info {
+    uint8_t is_svm_rax_insn; /**< 1 for VMRUN, VMLOAD or VMSAVE. */
+    uint8_t rax_valid;       /**< rAX (at the address size) is 4 KiB aligned and below 2^MAXPHYADDR
+                                  of the guest, and outside the SMM range where that applies. */
+    uint16_t op;             /**< Operation id. */
+    uint32_t exit_code;      /**< 0x80, 0x82 or 0x83 for the three; 0 otherwise. */
+    uint64_t rax;            /**< rAX truncated to the effective address size. */
+    uint8_t length;          /**< Instruction length. */
+};
+
+/**
+ * @brief Classify the instruction at CS:RIP after an intercepted #GP.  Decode-only: nothing is
+ *        executed or committed.  Returns the decoder status (EMU_DEC_OK when it decoded).
+ */
+enum emu_decode_status emu_svm_classify_gp(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                                           struct emu_svm_gp_info *out);
 
 /** @brief The mnemonic of an operation id ("(bad)" for unknown ids). */
 const char *emu_mnemonic(unsigned op);
