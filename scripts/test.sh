@@ -1,10 +1,12 @@
 #!/bin/sh
 # The test command: install dependencies, build, run every test (unit suites, decoder against
-# Zydis, vector replays, CLI errors, freestanding build).  Ends with ctest's summary.
+# Zydis, vector replays, CLI errors, freestanding build, a bounded libFuzzer run per target).
+# Ends with ctest's summary.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build-test
+./.ci/fuzz-smoke.sh
 cd build-test
 ctest --output-on-failure -j2

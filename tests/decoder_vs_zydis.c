@@ -5,7 +5,7 @@
  * validity must equal Zydis's, and for valid instructions the length must too.  Strings our
  * tables leave to the fallback (SSE, AVX, x87...) are counted and skipped.
  *
- * Where Zydis and the CPU disagree, known_difference() names the case and the reason; such a
+ * Where Zydis and the CPU disagree, tools/zydis_check.c names the case and the reason; such a
  * string is counted as "known" instead of failing.  Nothing else is excused.
  *
  * usage: decoder_vs_zydis [count-per-mode [seed]]     (default 1000000, seed 1)
@@ -17,6 +17,8 @@
 
 #include <emulate/emulate.h>
 #include <emulate/emulate_zydis.h>
+
+#include "zydis_check.h"
 
 static uint64_t rng_state;
 static uint64_t rnd(void)
@@ -76,22 +78,6 @@ static unsigned gen(enum emu_mode mode, uint8_t *buf)
     return 16;
 }
 
-/* Cases where Zydis 4.0 does not do what the CPU does; each with its reason. */
-static const char *known_difference(enum emu_mode mode, const struct emu_insn *in, int zydis_ok,
-                                    const uint8_t *b)
-{
-    (void)b;
-    /* SYSENTER/SYSEXIT in real mode: the SDM gives #GP(0) ("protected mode not enabled"),
-     * so the instruction decodes; Zydis calls it invalid. */
-    if (mode == EMU_MODE_REAL && !zydis_ok && in->status == EMU_DEC_OK &&
-        (strcmp(emu_mnemonic(in->op), "sysenter") == 0 || strcmp(emu_mnemonic(in->op), "sysexit") == 0))
-        return "SYSENTER/SYSEXIT in real mode are #GP(0), not #UD";
-    /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
-    if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
-        return "VIA PadLock opcodes are #UD on Intel and AMD";
-    return NULL;
-}
-
 static void hex(const uint8_t *b, unsigned n, char *out)
 {
     for (unsigned i = 0; i < n; i++) sprintf(out + 3 * i, "%02x ", b[i]);
@@ -122,24 +108,20 @@ int main(int argc, char **argv)
         for (unsigned long i = 0; i < count; i++) {
             uint8_t buf[16];
             unsigned n = gen(mode, buf);
-            struct emu_insn in;
-            enum emu_decode_status st = emu_decode_mode(&cfg, mode, 0, buf, n, &in);
-            if (st == EMU_DEC_UNKNOWN) { skipped++; continue; }
+            struct zcheck_result r;
+            enum zcheck v = zydis_check(&cfg, mode, buf, n, &r);
+            if (v == ZC_NOT_OURS) { skipped++; continue; }
             claimed++;
-            unsigned zlen = 0;
-            const char *zmn = NULL;
-            int zok = emu_zydis_decode(mode, 0, buf, n, &zlen, &zmn);
-            int ours_ok = st == EMU_DEC_OK;
-            if (ours_ok == zok && (!ours_ok || zlen == in.length)) { valid += ours_ok; continue; }
-            const char *why = known_difference(mode, &in, zok, buf);
-            if (why) { known++; continue; }
+            if (v == ZC_AGREE) { valid += r.ours == EMU_DEC_OK; continue; }
+            if (v == ZC_KNOWN) { known++; continue; }
             fail++;
             if (fail <= 40) {
                 char h[64];
-                hex(buf, zok ? zlen : 16, h);
+                hex(buf, r.zydis_ok ? r.zydis_len : 16, h);
                 printf("%s: %s: ours %s len %u (%s), zydis %s len %u (%s)\n", emu_mode_name(mode), h,
-                       st == EMU_DEC_OK ? "valid" : st == EMU_DEC_UD ? "#UD" : st == EMU_DEC_TOO_LONG ? "too-long" : "?",
-                       in.length, emu_mnemonic(in.op), zok ? "valid" : "invalid", zlen, zmn ? zmn : "-");
+                       r.ours == EMU_DEC_OK ? "valid" : r.ours == EMU_DEC_UD ? "#UD" : r.ours == EMU_DEC_TOO_LONG ? "too-long" : "?",
+                       r.insn.length, emu_mnemonic(r.insn.op), r.zydis_ok ? "valid" : "invalid", r.zydis_len,
+                       r.zydis_mnemonic ? r.zydis_mnemonic : "-");
             }
         }
         printf("%-8s %lu generated, %lu claimed by our tables (%lu valid), %lu left to the fallback, "

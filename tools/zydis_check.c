@@ -1,0 +1,34 @@
+/* See zydis_check.h. */
+#include "zydis_check.h"
+
+#include <string.h>
+#include <emulate/emulate_zydis.h>
+
+/* Cases where Zydis 4.0 does not do what the CPU does; each with its reason. */
+static const char *known_difference(enum emu_mode mode, const struct emu_insn *in, int zydis_ok)
+{
+    const char *mn = emu_mnemonic(in->op);
+    /* SYSENTER/SYSEXIT in real mode: the SDM gives #GP(0) ("protected mode not enabled"), so
+     * the instruction decodes; Zydis calls it invalid. */
+    if (mode == EMU_MODE_REAL && !zydis_ok && in->status == EMU_DEC_OK &&
+        (strcmp(mn, "sysenter") == 0 || strcmp(mn, "sysexit") == 0))
+        return "SYSENTER/SYSEXIT in real mode are #GP(0), not #UD";
+    /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
+    if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
+        return "VIA PadLock opcodes are #UD on Intel and AMD";
+    return NULL;
+}
+
+enum zcheck zydis_check(const struct emu_config *cfg, enum emu_mode mode, const uint8_t *b,
+                        unsigned n, struct zcheck_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->ours = emu_decode_mode(cfg, mode, 0, b, n, &r->insn);
+    if (r->ours == EMU_DEC_UNKNOWN || r->ours == EMU_DEC_NEED_MORE) return r->verdict = ZC_NOT_OURS;
+    r->zydis_ok = emu_zydis_decode(mode, cfg->vendor == EMU_VENDOR_AMD, b, n, &r->zydis_len,
+                                   &r->zydis_mnemonic);
+    const int ours_ok = r->ours == EMU_DEC_OK;
+    if (ours_ok == r->zydis_ok && (!ours_ok || r->zydis_len == r->insn.length)) return r->verdict = ZC_AGREE;
+    r->why = known_difference(mode, &r->insn, r->zydis_ok);
+    return r->verdict = r->why ? ZC_KNOWN : ZC_MISMATCH;
+}
