@@ -61,6 +61,7 @@ START_TEST(jmp_real_mode_wraps_ip)
     /* with o32 the target is not truncated: beyond the 64K CS limit is #GP(0) */
     m->regs.rip = 0x1000;
     ck_exc(m, "66e900000100", EMU_GP, 0);
+    ck_assert_uint_eq(m->ctx.result.exception.has_error_code, 0); /* real mode pushes none */
     ck_assert_uint_eq(m->regs.rip, 0x1000);
     ck_ok(m, "66e900000000"); /* o32 jmp within the limit */
     ck_assert_uint_eq(m->regs.rip, 0x1006);
@@ -102,6 +103,7 @@ START_TEST(branch_beyond_cs_limit)
     R(m, RSP) = 0x8000;
     ck_exc(m, "e900100000", EMU_GP, 0); /* jmp to 0x402005 */
     ck_exc(m, "e800100000", EMU_GP, 0); /* call to 0x402005 */
+    ck_assert_uint_eq(m->ctx.result.exception.has_error_code, 1);
     ck_assert_uint_eq(R(m, RSP), 0x8000);
     ck_assert_uint_eq(m->nwritten, 0);
     ck_assert_uint_eq(m->regs.rip, 0x401000);
