@@ -347,6 +347,25 @@ START_TEST(ins_outs_data)
     ck_exc(m, "6c", EMU_GP, 0);
     ck_assert_int_eq(m->io_pending_once, 1);
     machine_free(m);
+
+    /* ... and so does a destination page that is not mapped: #PF, the port is not read */
+    m = tm_new(EMU_MODE_LONG64);
+    machine_add_perm(m, 0x401000, 0x1000, "rx", 0);
+    machine_add_perm(m, 0x2000, 0x1000, "rw", 0);
+    m->io_pending_once = 1;
+    R(m, RDI) = 0x3000;
+    ck_exc(m, "6c", EMU_PF, EMU_PF_W);
+    ck_assert_int_eq(m->io_pending_once, 1);
+    /* in REP INS the faulting iteration reads nothing either; earlier ones are committed */
+    m->io_pending_once = 0;
+    m->port_in_value = 0xab;
+    R(m, RDI) = 0x2ffe;
+    R(m, RCX) = 3;
+    ck_exc(m, "f36c", EMU_PF, EMU_PF_W);
+    ck_assert_uint_eq(R(m, RCX), 1);
+    ck_assert_uint_eq(R(m, RDI), 0x3000);
+    ck_assert_uint_eq(PEEK(m, 0x2ffe, 2), 0xabab);
+    machine_free(m);
 }
 END_TEST
 
