@@ -62,11 +62,14 @@ EXEC(emu_exec_int)
     return soft_int(ctx, vector);
 }
 
-/* INT1 (ICEBP, F1): a #DB trap without the IOPL check, reported like the others. */
+/* INT1 (ICEBP, F1): a #DB trap.  Unlike INT n/INT3/INTO it is not a software interrupt for
+ * delivery: no gate-DPL check and no IOPL check (SDM INT n/INTO/INT3/INT1; VMX delivers it as a
+ * privileged software exception, KVM injects it as a plain #DB).  So is_soft stays 0, and, as
+ * for every trap we report, the return address is RIP + insn_length. */
 EXEC(emu_exec_int1)
 {
     EMU_UNUSED(in);
-    return soft_int(ctx, EMU_DB);
+    return emu_raise(ctx, EMU_DB, 0, 0);
 }
 
 /* BOUND: #BR when the signed index is outside [lower, upper] of the memory pair. */

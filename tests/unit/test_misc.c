@@ -88,6 +88,8 @@ START_TEST(software_interrupts)
     ck_assert_int_eq(st, EMU_EXCEPTION);
     ck_assert_uint_eq(m->ctx.result.exception.vector, EMU_DB);
     ck_assert_uint_eq(m->ctx.result.exception.insn_length, 1);
+    ck_assert_uint_eq(m->ctx.result.exception.is_soft, 0); /* no gate-DPL check on delivery */
+    ck_assert_uint_eq(m->ctx.result.exception.has_error_code, 0);
     /* INTO: a no-op with OF = 0, #OF with OF = 1 */
     ck_ok(m, "ce");
     ck_assert_uint_eq(m->regs.rip, 0x401001);
