@@ -293,6 +293,29 @@ START_TEST(jrcxz_sizes)
 }
 END_TEST
 
+/* 16-bit protected mode: 16-bit IP and return addresses, the CS limit from the descriptor. */
+START_TEST(prot16_call_ret)
+{
+    struct machine *m = tm_new(EMU_MODE_PROT16);
+    m->segs[EMU_SEG_CS].limit = 0x1fff;
+    R(m, RSP) = 0x100;
+    ck_exc(m, "e8fd0f", EMU_GP, 0); /* call 0x1003 + 0xffd = 0x2000: beyond the limit */
+    ck_assert_uint_eq(m->ctx.result.exception.has_error_code, 1);
+    ck_assert_uint_eq(R(m, RSP), 0x100);
+    ck_ok(m, "e8fc0f"); /* call 0x1fff */
+    ck_assert_uint_eq(m->regs.rip, 0x1fff);
+    ck_assert_uint_eq(R(m, RSP), 0xfe);
+    ck_assert_uint_eq(PEEK(m, 0xfe, 2), 0x1003);
+    ck_ok(m, "c3");
+    ck_assert_uint_eq(m->regs.rip, 0x1003);
+    R(m, RCX) = 0x20001;
+    ck_ok(m, "e2fe"); /* loop counts CX in 16-bit code */
+    ck_assert_uint_eq(R(m, RCX), 0x20000);
+    ck_assert_uint_eq(m->regs.rip, 0x1005);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *branch_suite(void)
 {
     Suite *s = suite_create("branch");
@@ -308,6 +331,7 @@ static Suite *branch_suite(void)
     tcase_add_test(t, loop_counts_and_address_size);
     tcase_add_test(t, loope_loopne);
     tcase_add_test(t, jrcxz_sizes);
+    tcase_add_test(t, prot16_call_ret);
     suite_add_tcase(s, t);
     return s;
 }

@@ -532,6 +532,35 @@ START_TEST(enter_checks_final_rsp)
 }
 END_TEST
 
+/* 16-bit protected mode: 16-bit operands and (with SS.B = 0) a 16-bit stack by default; o32
+ * pushes 4 bytes; CPL 3 POPF cannot touch IOPL. */
+START_TEST(prot16_defaults)
+{
+    struct machine *m = tm_new(EMU_MODE_PROT16);
+    m->segs[EMU_SEG_SS].base = 0x30000;
+    R(m, RSP) = 0xabcd0010;
+    R(m, RAX) = 0x11223344;
+    ck_ok(m, "50"); /* push ax */
+    ck_assert_uint_eq(R(m, RSP), 0xabcd000e);
+    ck_assert_uint_eq(PEEK(m, 0x3000e, 2), 0x3344);
+    ck_ok(m, "6650"); /* push eax */
+    ck_assert_uint_eq(R(m, RSP), 0xabcd000a);
+    ck_assert_uint_eq(PEEK(m, 0x3000a, 4), 0x11223344);
+    ck_ok(m, "665b"); /* pop ebx */
+    ck_assert_uint_eq(R(m, RBX), 0x11223344);
+    ck_ok(m, "59"); /* pop cx */
+    ck_assert_uint_eq(R(m, RCX), 0x3344);
+    ck_assert_uint_eq(R(m, RSP), 0xabcd0010);
+    tm_set_cpl(m, 3);
+    FLAGS(m) = 2;
+    poke(m, 0x30010, 0x3000 | CF, 2);
+    ck_ok(m, "9d"); /* popf at CPL 3: IOPL stays 0 */
+    ck_assert_uint_eq(FLAGS(m), 2 | CF);
+    ck_assert_uint_eq(R(m, RSP), 0xabcd0012);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *stack_suite(void)
 {
     Suite *s = suite_create("stack");
@@ -553,6 +582,7 @@ static Suite *stack_suite(void)
     tcase_add_test(t, enter_leave_64);
     tcase_add_test(t, enter_level_31);
     tcase_add_test(t, enter_checks_final_rsp);
+    tcase_add_test(t, prot16_defaults);
     suite_add_tcase(s, t);
     return s;
 }
