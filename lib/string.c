@@ -104,9 +104,12 @@ EXEC(emu_exec_string)
     const uint64_t done_rip = s->next_rip, here = ctx->regs->rip;
     const int cond = in->op == OP_CMPS || in->op == OP_SCAS;
     uint64_t count = emu_gpr(ctx, EMU_RCX) & m;
+    /* With TF set, hardware takes the single-step trap after every iteration (a debugger's
+     * stepi over "rep movsb" advances one element): run one iteration per step. */
+    const unsigned burst = s->tf_at_start ? 1 : EMU_REP_BURST;
 
     for (unsigned n = 0; count; n++) {
-        if (n == EMU_REP_BURST) {
+        if (n == burst) {
             s->next_rip = here; /* not finished: continue on the next step */
             return EMU_OK;
         }

@@ -241,6 +241,37 @@ START_TEST(rep_long_count_continues)
 }
 END_TEST
 
+/* Single-stepping a REP instruction traps after each iteration. */
+START_TEST(rep_single_step_per_iteration)
+{
+    struct machine *m = tm_new(EMU_MODE_LONG64);
+    FLAGS(m) = 2 | EMU_FLAG_TF;
+    R(m, RAX) = 0x11;
+    R(m, RDI) = 0x3000;
+    R(m, RCX) = 3;
+    for (unsigned i = 1; i <= 3; i++) {
+        m->nevents = 0;
+        ck_ok(m, "f3aa");
+        ck_assert_uint_eq(R(m, RCX), 3 - i);
+        ck_assert_uint_eq(R(m, RDI), 0x3000 + i);
+        ck_assert_uint_eq(m->regs.rip, i < 3 ? 0x401000 : 0x401002);
+        ck_assert_uint_eq(m->nevents, 1);
+        ck_assert_uint_eq(m->events[0].type, EMU_EV_SINGLESTEP);
+    }
+    ck_assert_uint_eq(PEEK(m, 0x3000, 4), 0x111111);
+    /* REPE ending on a mismatch in its first iteration completes the instruction */
+    machine_poke(m, 0x2000, "a", 1);
+    machine_poke(m, 0x3100, "b", 1);
+    R(m, RSI) = 0x2000;
+    R(m, RDI) = 0x3100;
+    R(m, RCX) = 5;
+    ck_ok(m, "f3a6");
+    ck_assert_uint_eq(R(m, RCX), 4);
+    ck_assert_uint_eq(m->regs.rip, 0x401004);
+    machine_free(m);
+}
+END_TEST
+
 START_TEST(address_size_16_wraps)
 {
     struct machine *m = tm_new(EMU_MODE_REAL);
@@ -380,6 +411,7 @@ static Suite *string_suite(void)
     tcase_add_test(t, repne_scas_finds);
     tcase_add_test(t, rep_fault_midway);
     tcase_add_test(t, rep_long_count_continues);
+    tcase_add_test(t, rep_single_step_per_iteration);
     tcase_add_test(t, address_size_16_wraps);
     tcase_add_test(t, address_size_32_in_64);
     tcase_add_test(t, segment_override_source_only);
