@@ -358,6 +358,13 @@ START_TEST(bswap_movbe)
     ck_assert_uint_eq(machine_peek64(m, 0x2000, 4), 0x1122bbaa);
     ck_exc(m, "0f38f0c0", EMU_UD, 0); /* register form is #UD */
     machine_free(m);
+
+    struct emu_config amd = tm_cfg(EMU_VENDOR_AMD);
+    m = tm_new_cfg(EMU_MODE_PROT32, &amd);
+    R(m, RCX) = 0x11223344;
+    ck_ok(m, "660fc9"); /* the same model for AMD */
+    ck_assert_uint_eq(R(m, RCX), 0x11220000);
+    machine_free(m);
 }
 END_TEST
 
