@@ -66,8 +66,10 @@ EXEC(emu_exec_cmpxchg8b)
     unsigned flags;
     uint8_t buf[16], out[16];
 
-    if (half == 8 && (ea & 15)) return emu_gp0(ctx); /* m128 must be 16-byte aligned */
     TRY(emu_linear(ctx, in->seg, ea, 2 * half, EMU_ACC_R | EMU_ACC_W, &la));
+    /* m128 must be 16-byte aligned.  Alignment is a property of the linear address (an FS/GS
+     * base takes part), so check it after segmentation, not on the effective address. */
+    if (half == 8 && (la & 15)) return emu_gp0(ctx);
     TRY(emu_data_flags(ctx, &flags));
     if (in->seg == EMU_SEG_SS) flags |= EMU_MEM_STACK;
     TRY(emu_read_la(ctx, la, buf, 2 * half, flags | EMU_MEM_RMW));

@@ -38,24 +38,38 @@ EXEC(emu_exec_into)
     return (ctx->s.rflags & FL_OF) ? soft_int(ctx, EMU_OF) : EMU_OK;
 }
 
-/* INT n in virtual-8086 mode with IOPL < 3 is #GP(0) unless VME redirects it; with VME the
- * redirection bitmap decides, which needs the TSS: we leave VME redirection to the embedder's
- * delivery and report the #GP only when VME is off. */
+/* INT n in virtual-8086 mode (SDM INT n, Table 20-2 of Vol. 3).  Without VME, IOPL < 3 is
+ * #GP(0).  With VME, bit n of the software-interrupt redirection bitmap (the 32 bytes just below
+ * the I/O map base in the TSS) decides: clear = redirect through the 8086 IVT (methods 5/6),
+ * set = the protected-mode IDT, which at IOPL < 3 is #GP(0) (method 4).  Only the #GP is ours
+ * to raise; the other methods are reported as the software interrupt for the embedder to
+ * deliver.  INT3, INTO and INT1 are not IOPL-sensitive and do not come here. */
 EXEC(emu_exec_int)
 {
+    const unsigned vector = (unsigned)(in->imm & 0xff);
     if (ctx->s.mode == EMU_MODE_V86 && ((ctx->s.rflags & EMU_FLAG_IOPL) >> 12) < 3) {
         uint64_t cr4;
         TRY(emu_get_cr4(ctx, &cr4));
         if (!(cr4 & EMU_CR4_VME)) return emu_gp0(ctx);
+        const struct emu_segment *tr;
+        uint8_t b[2];
+        TRY(emu_get_seg(ctx, EMU_SEG_TR, &tr));
+        TRY(emu_read_sys(ctx, (tr->base + 0x66) & 0xffffffffull, b, 2));
+        const uint64_t iobase = (uint64_t)b[0] | (uint64_t)b[1] << 8;
+        TRY(emu_read_sys(ctx, (tr->base + iobase - 32 + vector / 8) & 0xffffffffull, b, 1));
+        if (b[0] & (1u << (vector % 8))) return emu_gp0(ctx);
     }
-    return soft_int(ctx, (unsigned)(in->imm & 0xff));
+    return soft_int(ctx, vector);
 }
 
-/* INT1 (ICEBP, F1): a #DB trap without the IOPL check, reported like the others. */
+/* INT1 (ICEBP, F1): a #DB trap.  Unlike INT n/INT3/INTO it is not a software interrupt for
+ * delivery: no gate-DPL check and no IOPL check (SDM INT n/INTO/INT3/INT1; VMX delivers it as a
+ * privileged software exception, KVM injects it as a plain #DB).  So is_soft stays 0, and, as
+ * for every trap we report, the return address is RIP + insn_length. */
 EXEC(emu_exec_int1)
 {
     EMU_UNUSED(in);
-    return soft_int(ctx, EMU_DB);
+    return emu_raise(ctx, EMU_DB, 0, 0);
 }
 
 /* BOUND: #BR when the signed index is outside [lower, upper] of the memory pair. */

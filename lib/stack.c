@@ -27,14 +27,17 @@ EXEC(emu_exec_pop)
     return emu_op_write(ctx, in, 0, v);
 }
 
-/* PUSH Sreg with a 32/64-bit operand size: Intel writes only the 16-bit selector (the upper
- * bytes of the slot keep their old contents); AMD writes the zero-extended selector. */
+/* PUSH Sreg.  The SDM leaves the 32-bit operand size open ("either a zero-extended value is
+ * pushed or the selector is written with a 16-bit move"); recent Intel cores do the 16-bit
+ * move, leaving the upper bytes of the slot unchanged, and that is our Intel model.  AMD writes
+ * the zero-extended selector.  With a 64-bit operand size the SDM says zero-extended for both
+ * vendors, so only opsize 4 takes the Intel 16-bit path. */
 EXEC(emu_exec_push_sreg)
 {
     const struct emu_segment *sr;
     uint64_t rsp = emu_gpr(ctx, EMU_RSP);
     TRY(emu_get_seg(ctx, in->aux, &sr));
-    if (in->opsize == 2 || emu_is_amd(ctx)) {
+    if (in->opsize != 4 || emu_is_amd(ctx)) {
         TRY(emu_push(ctx, &rsp, sr->sel, in->opsize));
     } else {
         unsigned ssz;
@@ -139,7 +142,10 @@ EXEC(emu_exec_popf)
 }
 
 /* ENTER size, level: push rBP, copy level-1 frame pointers, push the new frame pointer, then
- * allocate size bytes.  rBP/rSP use the stack address size; pushes use the operand size. */
+ * allocate size bytes.  rSP and the frame-pointer walk use the stack address size; pushes and
+ * the final write of rBP use the operand size (SDM ENTER: FrameTemp := rSP after the first
+ * push; BP/EBP/RBP := FrameTemp by operand size).  So "o16 enter" on a 32-bit stack writes BP
+ * only, and "o32 enter" on a 16-bit stack sets EBP to all of ESP. */
 EXEC(emu_exec_enter)
 {
     const unsigned osz = in->opsize;
@@ -151,7 +157,7 @@ EXEC(emu_exec_enter)
     uint64_t rsp = emu_gpr(ctx, EMU_RSP), rbp = emu_gpr(ctx, EMU_RBP);
 
     TRY(emu_push(ctx, &rsp, rbp, osz));
-    const uint64_t frame = rsp & m;
+    const uint64_t frame = rsp; /* full rSP: a 16-bit stack keeps ESP[31:16] */
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             uint8_t buf[8];
@@ -162,12 +168,20 @@ EXEC(emu_exec_enter)
         TRY(emu_push(ctx, &rsp, frame, osz));
     }
     rsp = (rsp & ~m) | ((rsp - alloc) & m);
-    /* the new stack top must be addressable (#SS(0) otherwise) */
-    if (!emu_is64(ctx)) {
-        uint64_t la;
-        TRY(emu_linear(ctx, EMU_SEG_SS, rsp & m, 1, EMU_ACC_W, &la));
+    /* SDM ENTER: #SS(0) if the final rSP is outside SS (non-canonical in 64-bit mode), and #PF
+     * "if a write using the final value of the stack pointer would cause a page fault".  Check
+     * an operand-size write there now, so that a faulting ENTER commits nothing. */
+    uint64_t la;
+    TRY(emu_linear(ctx, EMU_SEG_SS, rsp & m, osz, EMU_ACC_W, &la));
+    if (ctx->ops->probe) {
+        unsigned flags;
+        struct emu_exception exc = { 0 };
+        TRY(emu_data_flags(ctx, &flags));
+        enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, osz,
+                                                flags | EMU_MEM_WRITE | EMU_MEM_STACK | EMU_MEM_PROBE, &exc);
+        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
     }
-    emu_gpr_write_sized(ctx, EMU_RBP, ssz, 0, frame);
+    emu_gpr_write_sized(ctx, EMU_RBP, osz, 0, frame);
     return emu_set_rsp(ctx, rsp);
 }
 

@@ -7,6 +7,9 @@
 enum emu_status emu_raise(struct emu_ctx *ctx, unsigned vector, int has_ec, uint32_t ec)
 {
     struct emu_exception *e = &ctx->result.exception;
+    /* Real-address mode delivery never pushes an error code (SDM Vol. 3 6.13 / 21.1.4), so an
+     * embedder must not inject one (VMX even fails the VM entry); report none. */
+    if (ctx->s.mode == EMU_MODE_REAL) has_ec = 0;
     e->vector = (uint8_t)vector;
     e->has_error_code = (uint8_t)(has_ec != 0);
     e->error_code = has_ec ? ec : 0;

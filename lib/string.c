@@ -61,12 +61,20 @@ static enum emu_status one(struct emu_ctx *ctx, struct emu_insn *in, unsigned si
         advance(ctx, EMU_RDI, as, delta);
         break;
     case OP_INS: {
-        /* The destination is checked before the port is read (an input cannot be undone). */
+        /* The destination is checked before the port is read: an input cannot be undone (a
+         * FIFO read twice loses data), so segmentation and, when the embedder can probe, the
+         * page of the destination must fault first. */
         uint64_t la;
         unsigned flags;
         TRY(emu_linear(ctx, EMU_SEG_ES, rdi, size, EMU_ACC_W, &la));
-        TRY(emu_port_in(ctx, (uint16_t)emu_gpr(ctx, EMU_RDX), size, &v));
         TRY(emu_data_flags(ctx, &flags));
+        if (ctx->ops->probe) {
+            struct emu_exception exc = { 0 };
+            enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, size,
+                                                    flags | EMU_MEM_WRITE | EMU_MEM_PROBE, &exc);
+            if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        }
+        TRY(emu_port_in(ctx, (uint16_t)emu_gpr(ctx, EMU_RDX), size, &v));
         emu_store_le(buf, v, size);
         TRY(emu_write_la(ctx, la, buf, size, flags));
         advance(ctx, EMU_RDI, as, delta);
@@ -96,9 +104,12 @@ EXEC(emu_exec_string)
     const uint64_t done_rip = s->next_rip, here = ctx->regs->rip;
     const int cond = in->op == OP_CMPS || in->op == OP_SCAS;
     uint64_t count = emu_gpr(ctx, EMU_RCX) & m;
+    /* With TF set, hardware takes the single-step trap after every iteration (a debugger's
+     * stepi over "rep movsb" advances one element): run one iteration per step. */
+    const unsigned burst = s->tf_at_start ? 1 : EMU_REP_BURST;
 
     for (unsigned n = 0; count; n++) {
-        if (n == EMU_REP_BURST) {
+        if (n == burst) {
             s->next_rip = here; /* not finished: continue on the next step */
             return EMU_OK;
         }

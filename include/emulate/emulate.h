@@ -489,7 +489,9 @@ struct emu_result {
 /* ============================================================================================ */
 
 /** @brief Internal limits of the per-step scratch state. */
-enum { EMU_MAX_WRITES = 16, EMU_MAX_WRITE_BYTES = 512, EMU_MAX_REGW = 16, EMU_MAX_EVENTS = 8 };
+/* EMU_MAX_WRITES: the most separate memory writes of one instruction.  ENTER with nesting
+ * level 31 makes 32 pushes (rBP, 30 copied frame pointers, the new frame pointer). */
+enum { EMU_MAX_WRITES = 32, EMU_MAX_WRITE_BYTES = 512, EMU_MAX_REGW = 16, EMU_MAX_EVENTS = 8 };
 
 /** @brief Internal: one buffered memory write (committed at retirement). */
 struct emu_wlog {
