@@ -111,6 +111,17 @@ static enum emu_cb_status b_get_msr(void *o, uint32_t msr, uint64_t *v)
     return EMU_CB_OK;
 }
 
+static enum emu_cb_status b_get_state(void *o, struct emu_cpu_state *st)
+{
+    (void)o;
+    st->cr0 = 0x80000011u;
+    st->cr4 = 0x20;
+    st->efer = 0x500;
+    st->cs = flat_cs;
+    st->ss = flat_ds;
+    return EMU_CB_OK;
+}
+
 static enum emu_cb_status b_io_out(void *o, uint16_t port, unsigned size, uint32_t val)
 {
     struct vcpu *v = o;
@@ -122,10 +133,13 @@ static enum emu_cb_status b_io_out(void *o, uint16_t port, unsigned size, uint32
 
 static const struct emu_ops bench_ops = {
     .read = b_read, .write = b_write, .fetch = b_read, .cmpxchg = b_cmpxchg,
-    .get_seg = b_get_seg, .get_cr = b_get_cr, .get_msr = b_get_msr, .io_out = b_io_out,
+    .get_state = b_get_state, .get_seg = b_get_seg, .get_cr = b_get_cr, .get_msr = b_get_msr,
+    .io_out = b_io_out,
 };
 
 /* ---- workloads -------------------------------------------------------------------------- */
+
+enum kind { K_SINGLE, K_BLOCK, K_REP };
 
 struct work {
     const char *name;
@@ -133,6 +147,7 @@ struct work {
     uint8_t code[16];
     unsigned len;
     unsigned insns_per_run; /* emulated instructions one run stands for */
+    enum kind kind;
 };
 
 /* The 1,000-instruction ALU block (caller-saved registers only, so it also runs natively). */
@@ -172,10 +187,10 @@ static struct work works[] = {
     { "add", "add eax, ebx", { 0x01, 0xd8 }, 2, 1 },
     { "lock_xadd", "lock xadd [rbx], eax (RAM, cmpxchg callback)", { 0xf0, 0x0f, 0xc1, 0x03 }, 4, 1 },
     { "cmpxchg", "cmpxchg [rbx], ecx (RAM)", { 0x0f, 0xb1, 0x0b }, 3, 1 },
-    { "block1000", "1,000 mixed ALU instructions, fetched through the callback", { 0 }, 0, 1000 },
-    { "rep_movsb", "rep movsb, 4 KiB RAM to RAM", { 0xf3, 0xa4 }, 2, 1 },
-    { "rep_stosq", "rep stosq, 4 KiB", { 0xf3, 0x48, 0xab }, 3, 1 },
-    { "rep_outsb", "rep outsb, 4 KiB to a port", { 0xf3, 0x6e }, 2, 1 },
+    { "block1000", "1,000 mixed ALU instructions, fetched through the callback", { 0 }, 0, 1000, K_BLOCK },
+    { "rep_movsb", "rep movsb, 4 KiB RAM to RAM", { 0xf3, 0xa4 }, 2, 1, K_REP },
+    { "rep_stosq", "rep stosq, 4 KiB", { 0xf3, 0x48, 0xab }, 3, 1, K_REP },
+    { "rep_outsb", "rep outsb, 4 KiB to a port", { 0xf3, 0x6e }, 2, 1, K_REP },
 };
 #define NWORKS (sizeof works / sizeof works[0])
 
@@ -215,12 +230,12 @@ static void prepare(const struct work *w)
 /* One run of a workload: returns the number of emulated instructions. */
 static unsigned run_once(const struct work *w)
 {
-    if (!strcmp(w->name, "block1000")) {
+    if (w->kind == K_BLOCK) {
         V.regs.rip = 0x10000;
         for (unsigned i = 0; i < block_count; i++) emu_step(&C, NULL, 0);
         return block_count;
     }
-    if (!strncmp(w->name, "rep_", 4)) {
+    if (w->kind == K_REP) {
         const uint64_t rcx = V.regs.gpr[EMU_RCX], rsi = V.regs.gpr[EMU_RSI], rdi = V.regs.gpr[EMU_RDI];
         V.regs.rip = 0x1000;
         do emu_step(&C, w->code, w->len);

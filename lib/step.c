@@ -25,12 +25,23 @@ const char *emu_mode_name(enum emu_mode mode)
     return (unsigned)mode < EMU_NUM_MODES ? mode_names[mode] : "?";
 }
 
-/* Mode from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/CS.D. */
+/* Mode from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/CS.D.  With the combined get_state callback
+ * one call loads everything the mode, the CPL and most instructions need. */
 static enum emu_status compute_mode(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
     uint64_t cr0, efer;
     const struct emu_segment *cs;
+    if (ctx->ops->get_state) {
+        struct emu_cpu_state st;
+        if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_unhandled(ctx, "get_state failed");
+        s->cache_cr0 = st.cr0;
+        s->cache_cr4 = st.cr4;
+        s->cache_efer = st.efer;
+        s->segs[EMU_SEG_CS] = st.cs;
+        s->segs[EMU_SEG_SS] = st.ss;
+        s->valid |= EMU_C_CR0 | EMU_C_CR4 | EMU_C_EFER | (EMU_C_SEG0 << EMU_SEG_CS) | (EMU_C_SEG0 << EMU_SEG_SS);
+    }
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_PE)) {
         s->mode = EMU_MODE_REAL;
@@ -67,6 +78,46 @@ static enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
     return EMU_OK;
 }
 
+/*
+ * The decode cache: a small direct-mapped table of decoded instructions keyed by their bytes,
+ * the mode and whether APX decoding is on (everything else a decode depends on is the
+ * configuration, fixed between emu_init calls).  Only valid instructions are cached.  On an
+ * exit path the same few instructions come back again and again, and a hit replaces the decode
+ * with a hash, a byte compare and a copy.  EMU_MODEL_NO_DECODE_CACHE turns it off.
+ */
+static inline unsigned cache_slot(const uint8_t *b, unsigned n, unsigned mode)
+{
+    unsigned h = b[0] * 31u + mode;
+    if (n > 1) h = h * 7u + b[1];
+    if (n > 2) h = h * 3u + b[2];
+    return h & (EMU_DCACHE_SIZE - 1);
+}
+
+static int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b, unsigned n)
+{
+    if (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE) return 0;
+    const struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, n, env->mode)];
+    if (!e->valid || e->mode != env->mode || e->apx != env->apx || e->len > n) return 0;
+    for (unsigned i = 0; i < e->len; i++)
+        if (e->bytes[i] != b[i]) return 0;
+    ctx->s.insn = e->insn;
+    return 1;
+}
+
+static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b,
+                        enum emu_decode_status st)
+{
+    if (st != EMU_DEC_OK || (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE)) return;
+    const struct emu_insn *in = &ctx->s.insn;
+    struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, in->length, env->mode)];
+    e->valid = 1;
+    e->mode = env->mode;
+    e->apx = env->apx;
+    e->len = in->length;
+    __builtin_memcpy(e->bytes, b, in->length);
+    e->insn = *in;
+}
+
 /* Fetch (when the caller's bytes do not cover the instruction) and decode.  The CS limit and
  * the fetch callback are consulted only for bytes the decoder actually needs. */
 static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
@@ -77,22 +128,29 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
     const uint64_t rip = ctx->regs->rip;
     TRY(dec_env(ctx, &env));
 
-    if (bytes && nbytes >= 15) {
-        enum emu_decode_status st = emu_decode_insn(&env, bytes, 15, in);
-        if (st == EMU_DEC_OK || st == EMU_DEC_UD || st == EMU_DEC_TOO_LONG || st == EMU_DEC_UNKNOWN) {
-            __builtin_memcpy(s->fetch, bytes, 15);
-            s->nfetch = 15;
-            goto decoded;
-        }
-    }
     unsigned have = 0;
+    const uint8_t *src = s->fetch;
     if (bytes && nbytes) {
         have = nbytes > 15 ? 15 : (unsigned)nbytes;
+        src = bytes;
+        /* The caller's bytes (e.g. the VMCB decode assist) decode in place; they are copied
+         * into the context only when a fetch must extend them. */
+        if (cache_lookup(ctx, &env, bytes, have)) goto decoded;
+        enum emu_decode_status st = emu_decode_insn(&env, bytes, have, in);
+        if (st != EMU_DEC_NEED_MORE) {
+            cache_store(ctx, &env, bytes, st);
+            goto decoded;
+        }
         __builtin_memcpy(s->fetch, bytes, have);
+        src = s->fetch;
     }
     for (;;) {
-        enum emu_decode_status st = emu_decode_insn(&env, s->fetch, have, in);
-        if (st != EMU_DEC_NEED_MORE) break;
+        /* with no bytes yet there is nothing to decode: fetch first */
+        enum emu_decode_status st = have ? emu_decode_insn(&env, s->fetch, have, in) : EMU_DEC_NEED_MORE;
+        if (st != EMU_DEC_NEED_MORE) {
+            cache_store(ctx, &env, s->fetch, st);
+            break;
+        }
         /* Need byte 'have' and possibly more: fetch up to the end of its page. */
         const struct emu_segment *cs;
         TRY(emu_get_seg(ctx, EMU_SEG_CS, &cs));
@@ -124,10 +182,14 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
         enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, la, s->fetch + have, want, flags, &exc);
         if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
         have += want;
+        /* a fetched instruction may be in the cache already */
+        if (cache_lookup(ctx, &env, s->fetch, have)) break;
     }
-    s->nfetch = (uint8_t)have;
+    src = s->fetch;
 
 decoded:
+    s->fetch_src = src;
+    s->nfetch = (uint8_t)have;
     ctx->result.length = in->length;
     ctx->result.op = in->op;
     ctx->result.mnemonic = emu_mnemonic(in->op);
@@ -141,7 +203,7 @@ decoded:
     if (ctx->fallback && ctx->fallback->describe) {
         unsigned len = 0;
         const char *mn = NULL;
-        if (ctx->fallback->describe((enum emu_mode)s->mode, s->fetch, s->nfetch, &len, &mn) != 0)
+        if (ctx->fallback->describe((enum emu_mode)s->mode, s->fetch_src, s->nfetch, &len, &mn) != 0)
             return emu_ud(ctx);
         ctx->result.length = (uint8_t)len;
         if (mn) ctx->result.mnemonic = mn;

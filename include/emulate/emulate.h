@@ -180,7 +180,10 @@ enum emu_model_flags {
     /** The library assumes paging is on when CR0.PG is set and translates nothing itself:
      *  memory callbacks receive linear addresses (the default).  With this flag the built-in
      *  walker translates through read_phys/cmpxchg_phys instead. */
-    EMU_MODEL_BUILTIN_PAGING = 1u << 2
+    EMU_MODEL_BUILTIN_PAGING = 1u << 2,
+    /** Do not cache decoded instructions (the per-context decode cache is on by default: a
+     *  re-executed instruction, the common case on an exit path, skips decoding). */
+    EMU_MODEL_NO_DECODE_CACHE = 1u << 3
 };
 
 /**
@@ -310,6 +313,16 @@ struct emu_intercept {
 };
 
 /**
+ * @brief The state most instructions need, in one callback (emu_ops.get_state).  An embedder
+ *        whose vCPU state sits in memory (a VMCB, a VMCS cache) fills it in one call instead of
+ *        five, which is most of the cost of a step on the exit path.
+ */
+struct emu_cpu_state {
+    uint64_t cr0, cr4, efer;
+    struct emu_segment cs, ss;
+};
+
+/**
  * @brief The callback table.  Every function gets the opaque pointer given to emu_init().
  *
  * Callbacks may be NULL: an instruction that needs a missing callback returns EMU_UNHANDLED
@@ -344,6 +357,9 @@ struct emu_ops {
     enum emu_cb_status (*write_phys)(void *opaque, uint64_t pa, const void *buf, unsigned size);
 
     /* ---- processor state ------------------------------------------------------------------ */
+    /** Optional fast path: CR0, CR4, EFER, CS and SS at once, called at most once per step
+     *  before any of them is needed.  NULL: get_cr/get_msr/get_seg are asked item by item. */
+    enum emu_cb_status (*get_state)(void *opaque, struct emu_cpu_state *out);
     enum emu_cb_status (*get_seg)(void *opaque, enum emu_seg seg, struct emu_segment *out);
     enum emu_cb_status (*set_seg)(void *opaque, enum emu_seg seg, const struct emu_segment *in);
     enum emu_cb_status (*get_dtr)(void *opaque, enum emu_dtr dtr, uint64_t *base, uint32_t *limit);
@@ -505,6 +521,14 @@ struct emu_wlog {
     uint64_t old_hi;   /* high half for 16-byte locked writes */
 };
 
+/** @brief Internal: one decode-cache entry (bytes -> decoded instruction, per mode). */
+enum { EMU_DCACHE_SIZE = 32 };
+struct emu_dcache_entry {
+    uint8_t valid, mode, apx, len;
+    uint8_t bytes[15];
+    struct emu_insn insn;
+};
+
 /**
  * @brief Internal per-step scratch.  Not part of the API: the fields may change in any release.
  *        It lives in the context so that a step allocates nothing.
@@ -529,12 +553,14 @@ struct emu_scratch {
     uint8_t rmw_valid, rmw_flags, cmpxchg_failed, tf_at_start;
     uint8_t regw_overflow;
     uint64_t tmp[4];             /* values a check stage hands to the executor (new CR value...) */
-    uint8_t fetch[16];           /* instruction bytes */
+    uint8_t fetch[16];           /* instruction bytes fetched through ops->fetch */
     uint8_t nfetch;
+    const uint8_t *fetch_src;    /* where the decoded bytes are (caller's buffer or fetch[]) */
     /* completed read data for a re-step after EMU_IO_PENDING */
     uint8_t have_completion, completion_is_port, completion_size;
     uint64_t completion_addr;
     uint8_t completion[64];
+    struct emu_dcache_entry dcache[EMU_DCACHE_SIZE];
 };
 
 /** @brief Optional fallback describer (Zydis): names instructions our tables do not know. */
