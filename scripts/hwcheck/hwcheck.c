@@ -22,6 +22,7 @@
 #endif
 #include "hwcheck.h"
 
+#include <cpuid.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,6 +253,14 @@ static int parse_state(int argc, char **argv, struct hw_case *c)
     return 0;
 }
 
+/* The host's CPUID vendor is AMD (the emulator is configured as AMD in the comparisons). */
+static int host_is_amd(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    return b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163; /* "AuthenticAMD" */
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
     int strict = 0, verbose = 0;
@@ -263,6 +272,12 @@ static int cmd_sweep(int argc, char **argv)
         else if (!strcmp(argv[i], "--intel")) vendor = EMU_VENDOR_INTEL;
         else if (!strcmp(argv[i], "-v")) verbose = 1;
         else if (!strcmp(argv[i], "--max") && i + 1 < argc) max_shown = (unsigned)num(argv[++i]);
+        else if (!strcmp(argv[i], "--if-amd")) {
+            if (!host_is_amd()) {
+                printf("hwcheck: the host is not an AMD CPU: skipped\n");
+                return 77;
+            }
+        }
         else if (hw_sweep_cases(argv[i], &l) < 0) die("unknown family", argv[i]);
     }
     if (!l.n) hw_sweep_cases("all", &l);
@@ -305,7 +320,7 @@ static void emit_vector(FILE *f, const struct hw_case *c, const struct hw_result
     const uint64_t undef = hw_undef_flags(c, NULL);
     fprintf(f, "{\"name\":\"%s\",\"mode\":\"%s\",\"bytes\":\"", c->name, c->compat ? "compat32" : "long64");
     hexs(f, c->bytes, c->n);
-    fprintf(f, "\",\"config\":{\"vendor\":\"amd\",\"features\":[\"popcnt\",\"abm\",\"bmi1\",\"bmi2\",\"adx\","
+    fprintf(f, "\",\"config\":{\"vendor\":\"amd\",\"features\":[\"lahf_lm\",\"cx16\",\"popcnt\",\"abm\",\"bmi1\",\"bmi2\",\"adx\","
                "\"movbe\",\"sse4_2\"]},\"initial\":{\"regs\":{");
     int first = 1;
     for (int i = 0; i < 16; i++) {
