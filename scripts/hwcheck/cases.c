@@ -372,6 +372,7 @@ static void sweep_bits(struct hw_caselist *l)
                     c->n = hw_enc(c->bytes, size, 0xf2, opc, 3, HW_RDX, form, HW_RBX, NULL, 0);
                     set_rm(c, form, HW_RBX, vals[s], size);
                     c->gpr[HW_RDX] = 0xffffffff00000000ull | (uint32_t)vals[a];
+                    c->rflags |= s & 1 ? HW_ARITH : 0;
                     char x[64];
                     snprintf(x, sizeof x, "acc=%llx s=%llx", (unsigned long long)vals[a], (unsigned long long)vals[s]);
                     name(c, "crc32 ", size, form, x);
@@ -480,9 +481,48 @@ static void sweep_bcd(struct hw_caselist *l)
     }
 }
 
+/* Derived sweeps: every 7th case of the other families again with its memory operand on the
+ * read-only page, on the unmapped page and split across them (the fault, its error code and
+ * CR2; a read-modify-write must fault on the read-only page), and with a LOCK prefix (#UD
+ * unless the instruction is lockable and has a memory destination). */
+static void sweep_derived(struct hw_caselist *l, int lock)
+{
+    struct hw_caselist base = { 0 };
+    sweep_shift(&base);
+    sweep_muldiv(&base);
+    sweep_bits(&base);
+    sweep_bmi(&base);
+    for (unsigned i = 0; i < base.n; i += 7) {
+        const struct hw_case *b = &base.v[i];
+        if (b->compat) continue;
+        if (lock) {
+            if (b->n >= 15) continue;
+            struct hw_case *c = hw_add(l);
+            *c = *b;
+            c->bytes[0] = 0xf0;
+            memcpy(c->bytes + 1, b->bytes, b->n);
+            c->n = b->n + 1;
+            snprintf(c->name, sizeof c->name, "lock %.100s", b->name);
+            continue;
+        }
+        if (!strstr(b->name, " mem")) continue;
+        static const uint64_t where[3] = { HW_RO + 0x800, HW_HOLE + 0x800, HW_RO + 0xffe };
+        static const char *const wn[3] = { "ro", "hole", "split" };
+        for (int w = 0; w < 3; w++) {
+            struct hw_case *c = hw_add(l);
+            *c = *b;
+            c->gpr[HW_RSI] = where[w];
+            snprintf(c->name, sizeof c->name, "%.100s [%s]", b->name, wn[w]);
+        }
+    }
+    free(base.v);
+}
+
 int hw_sweep_cases(const char *family, struct hw_caselist *l)
 {
     int all = !strcmp(family, "all"), any = 0;
+    if (all || !strcmp(family, "pages")) { sweep_derived(l, 0); any = 1; }
+    if (all || !strcmp(family, "lock")) { sweep_derived(l, 1); any = 1; }
     if (all || !strcmp(family, "shift")) { sweep_shift(l); any = 1; }
     if (all || !strcmp(family, "muldiv")) { sweep_muldiv(l); any = 1; }
     if (all || !strcmp(family, "bits")) { sweep_bits(l); any = 1; }

@@ -22,8 +22,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define HW_STUB 0x20000000ull
-#define HW_STATE 0x20001000ull
+#define HW_STUB 0x7ff00000ull /* far from the test pages, within rel32 of HW_CODE */
+#define HW_STATE 0x7ff01000ull
 /* offsets in the state page */
 #define ST_IN 0
 #define ST_INFL 128
