@@ -57,7 +57,7 @@ EXEC(emu_exec_bcd)
         if (emu_is_amd(ctx)) {
             /* OF of AL +/- the whole adjustment */
             const unsigned adjust = (sub ? old_al - al : al - old_al) & 0xff;
-            const unsigned ovf = sub ? (old_al ^ adjust) & (old_al ^ al) : ~(old_al ^ adjust) & (old_al ^ al);
+            const unsigned ovf = (sub ? (old_al ^ adjust) : ~(old_al ^ adjust)) & (old_al ^ al);
             if (ovf & 0x80) nf |= FL_OF;
         }
         emu_gpr_write_sized(ctx, EMU_RAX, 1, 0, al);
@@ -75,7 +75,8 @@ EXEC(emu_exec_bcd)
     }
     default: { /* AAD */
         const unsigned base = (unsigned)(in->imm & 0xff), prod = (ah * base) & 0xff;
-        const uint64_t fl = emu_is_amd(ctx) ? emu_flags_add(al, prod, 0, 1) : emu_flags_szp(al + prod, 1);
+        const uint64_t fl = emu_is_amd(ctx) ? emu_flags_add(al, prod, 0, 1)
+                                            : emu_flags_szp(al + prod, 1);
         al = (al + prod) & 0xff;
         emu_gpr_write_sized(ctx, EMU_RAX, 2, 0, al);
         emu_set_flags(ctx, FL_ARITH, fl);

@@ -11,7 +11,7 @@
  *    the count-1 formula of the direction: left shifts and rotates OF = MSB(result) ^ CF, right
  *    ones OF = MSB(result) ^ MSB-1(result) (so SHR gives 0 for counts above 1, RCR differs from
  *    the pre-rotate formula).  The shifts (not the rotates) set AF for a non-zero count.
- *    SHLD/SHRD with a 16-bit operand and a count of 16..31 see src:src (see shxd_amd16).
+ *    SHLD/SHRD with a 16-bit operand and a count of 17..31 see src:src (see shxd_amd16).
  *  - Intel (and the default): OF for counts above 1 from the formulas the SDM gives for count
  *    1 (SHR: MSB of the original; RCR: before the rotate; SHLD/SHRD: sign change), AF cleared.
  */
@@ -120,11 +120,11 @@ static uint64_t shxd_amd16(int left, uint64_t a, uint64_t b, unsigned c, int *cf
 {
     uint64_t r;
     if (c <= 16) {
-        r = left ? ((a << c) | (b >> (16 - c))) & 0xffff : ((a >> c) | (b << (16 - c))) & 0xffff;
+        r = (left ? (a << c) | (b >> (16 - c)) : (a >> c) | (b << (16 - c))) & 0xffff;
         *cf = (int)(left ? (a >> (16 - c)) & 1 : (a >> (c - 1)) & 1);
     } else {
         const unsigned k = c - 16;
-        r = left ? ((b << k) | (b >> (16 - k))) & 0xffff : ((b >> k) | (b << (16 - k))) & 0xffff;
+        r = (left ? (b << k) | (b >> (16 - k)) : (b >> k) | (b << (16 - k))) & 0xffff;
         *cf = 0;
     }
     if (left) *of = c < 16 ? (int)((r >> 15) & 1) ^ *cf : c == 16 ? *cf : 0;
