@@ -283,12 +283,18 @@ static int cmd_sweep(int argc, char **argv)
     if (!l.n) hw_sweep_cases("all", &l);
     const unsigned batch = 512;
     struct hw_result *hw = malloc(sizeof *hw * batch), em;
-    unsigned bad = 0, shown = 0;
+    unsigned bad = 0, shown = 0, skipped = 0;
     if (!hw) die("out of memory", NULL);
     for (unsigned base = 0; base < l.n; base += batch) {
         unsigned n = l.n - base < batch ? l.n - base : batch;
         if (hw_native_run(l.v + base, n, hw)) die("native run failed", NULL);
         for (unsigned i = 0; i < n; i++) {
+            /* A kernel without 32-bit user code (ia32_emulation=0) cannot run the compat cases:
+             * the far jump to CS 0x23 itself faults.  Skip those rather than fail. */
+            if (l.v[base + i].compat && hw[i].harness_error) {
+                if (!skipped++) printf("hwcheck: no 32-bit user code segment: compat cases skipped\n");
+                continue;
+            }
             hw_emu_run(&l.v[base + i], vendor, &em, NULL);
             if (hw_compare(&l.v[base + i], &hw[i], &em, strict, shown < max_shown ? stdout : NULL)) {
                 bad++;
@@ -301,7 +307,8 @@ static int cmd_sweep(int argc, char **argv)
             }
         }
     }
-    printf("%u passed, %u failed\n", l.n - bad, bad);
+    if (skipped) printf("%u passed, %u failed, %u skipped\n", l.n - bad - skipped, bad, skipped);
+    else printf("%u passed, %u failed\n", l.n - bad, bad);
     free(hw);
     free(l.v);
     return bad ? 1 : 0;
