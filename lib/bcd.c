@@ -1,9 +1,17 @@
 /*
  * BCD adjustment: AAA AAS DAA DAS AAM AAD (invalid in 64-bit mode; the decoder says so).
  *
- * AAA/AAS differ by vendor: Intel adds/subtracts 0x106 to AX as one 16-bit operation (a carry
- * from AL reaches AH), AMD adjusts AL and AH separately.  SF/ZF/PF after AAA/AAS and OF after
- * DAA/DAS are undefined; we produce SF/ZF/PF from the resulting AL and OF = 0.
+ * AAA/AAS add/subtract 0x106 to AX as one 16-bit operation, so a carry or borrow out of AL
+ * reaches AH: the SDM's pseudo-code (AX <- AX + 106H; AX <- AX - 6, AH <- AH - 1) and what
+ * AMD Zen 3 does (scripts/hwcheck), although AMD's manual words it as "adds 6 to AL and 1 to
+ * AH".  Then AL keeps its low nibble.
+ *
+ * Undefined flags differ by vendor:
+ *  - AMD (Zen 3, measured): AAA/AAS take SF ZF PF from the 16-bit AX +/- 0x106 before AL is
+ *    masked (AX itself when there is no adjustment) and clear OF; DAA/DAS set OF as the 8-bit
+ *    add/subtract of the whole adjustment (0, 6, 0x60 or 0x66) to AL would; AAD sets CF AF OF
+ *    as ADD AL, AH*imm8 would; AAM clears them.
+ *  - Intel (and the default): SF ZF PF from the final AL, OF AF CF (where undefined) cleared.
  */
 #include "internal.h"
 
@@ -18,20 +26,15 @@ EXEC(emu_exec_bcd)
     case OP_AAA:
     case OP_AAS: {
         const int adj = (al & 15) > 9 || (f & FL_AF);
+        unsigned ax = ah << 8 | al;
         if (adj) {
-            const int add = in->op == OP_AAA;
-            if (emu_is_amd(ctx)) {
-                al = (al + (add ? 6u : 0u - 6u)) & 0xff;
-                ah = (ah + (add ? 1u : 0u - 1u)) & 0xff;
-            } else {
-                unsigned ax = (ah << 8 | al) + (add ? 0x106u : 0u - 0x106u);
-                al = ax & 0xff;
-                ah = (ax >> 8) & 0xff;
-            }
+            ax = (ax + (in->op == OP_AAA ? 0x106u : 0u - 0x106u)) & 0xffff;
+            al = ax & 0xff;
+            ah = ax >> 8;
             nf = FL_AF | FL_CF;
         }
         al &= 15;
-        nf |= emu_flags_szp(al, 1);
+        nf |= emu_is_amd(ctx) ? emu_flags_szp(ax, 2) : emu_flags_szp(al, 1);
         emu_gpr_write_sized(ctx, EMU_RAX, 2, 0, ah << 8 | al);
         emu_set_flags(ctx, FL_ARITH, nf);
         return EMU_OK;
@@ -51,6 +54,12 @@ EXEC(emu_exec_bcd)
             cf = 1;
         }
         nf |= emu_flags_szp(al, 1) | (cf ? FL_CF : 0);
+        if (emu_is_amd(ctx)) {
+            /* OF of AL +/- the whole adjustment */
+            const unsigned adjust = (sub ? old_al - al : al - old_al) & 0xff;
+            const unsigned ovf = (sub ? (old_al ^ adjust) : ~(old_al ^ adjust)) & (old_al ^ al);
+            if (ovf & 0x80) nf |= FL_OF;
+        }
         emu_gpr_write_sized(ctx, EMU_RAX, 1, 0, al);
         emu_set_flags(ctx, FL_ARITH, nf);
         return EMU_OK;
@@ -65,10 +74,12 @@ EXEC(emu_exec_bcd)
         return EMU_OK;
     }
     default: { /* AAD */
-        const unsigned base = (unsigned)(in->imm & 0xff);
-        al = (al + ah * base) & 0xff;
+        const unsigned base = (unsigned)(in->imm & 0xff), prod = (ah * base) & 0xff;
+        const uint64_t fl = emu_is_amd(ctx) ? emu_flags_add(al, prod, 0, 1)
+                                            : emu_flags_szp(al + prod, 1);
+        al = (al + prod) & 0xff;
         emu_gpr_write_sized(ctx, EMU_RAX, 2, 0, al);
-        emu_set_flags(ctx, FL_ARITH, emu_flags_szp(al, 1));
+        emu_set_flags(ctx, FL_ARITH, fl);
         return EMU_OK;
     }
     }

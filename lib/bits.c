@@ -1,6 +1,13 @@
 /*
  * Bit operations: BT BTS BTR BTC, BSF BSR, POPCNT LZCNT TZCNT, BMI1/BMI2 (ANDN BEXTR BLSI
  * BLSMSK BLSR BZHI MULX PDEP PEXT RORX SARX SHLX SHRX), ADCX ADOX, CRC32.
+ *
+ * Undefined flags (tables/opinfo_gp.inc lists them):
+ *  - AMD (measured on Zen 3 with scripts/hwcheck): BT* and BSF/BSR leave them unchanged;
+ *    LZCNT/TZCNT clear SF AF PF and leave OF; ANDN BLSI BLSMSK BLSR BZHI set PF from the
+ *    result and clear AF; BEXTR sets PF from the result, sets AF and clears SF.
+ *  - Intel (and the default): BT*, BSF/BSR, LZCNT/TZCNT leave them unchanged; the BMI
+ *    instructions clear AF and PF (BEXTR also SF).
  */
 #include "internal.h"
 
@@ -89,7 +96,8 @@ EXEC(emu_exec_lzcnt)
     uint64_t v;
     TRY(emu_op_read(ctx, in, 1, &v));
     uint64_t r = v ? (uint64_t)(__builtin_clzll(v) - (64 - (int)bits)) : bits;
-    emu_set_flags(ctx, FL_CF | FL_ZF, (v ? 0 : FL_CF) | (r ? 0 : FL_ZF));
+    emu_set_flags(ctx, FL_CF | FL_ZF | (emu_is_amd(ctx) ? FL_SF | FL_AF | FL_PF : 0),
+                  (v ? 0 : FL_CF) | (r ? 0 : FL_ZF));
     return emu_op_write(ctx, in, 0, r);
 }
 
@@ -99,7 +107,8 @@ EXEC(emu_exec_tzcnt)
     uint64_t v;
     TRY(emu_op_read(ctx, in, 1, &v));
     uint64_t r = v ? (uint64_t)__builtin_ctzll(v) : bits;
-    emu_set_flags(ctx, FL_CF | FL_ZF, (v ? 0 : FL_CF) | (r ? 0 : FL_ZF));
+    emu_set_flags(ctx, FL_CF | FL_ZF | (emu_is_amd(ctx) ? FL_SF | FL_AF | FL_PF : 0),
+                  (v ? 0 : FL_CF) | (r ? 0 : FL_ZF));
     return emu_op_write(ctx, in, 0, r);
 }
 
@@ -129,38 +138,42 @@ EXEC(emu_exec_bmi)
 {
     const unsigned size = in->ops[0].size, bits = 8 * size;
     const uint64_t m = emu_mask(size);
+    /* PF of the result where AMD computes it (see the top of the file) */
+    const int amd = emu_is_amd(ctx);
+    const uint64_t pf = amd ? FL_PF : 0;
     uint64_t a = 0, b = 0, r;
     TRY(emu_op_read(ctx, in, 1, &a));
     if (in->nops > 2) TRY(emu_op_read(ctx, in, 2, &b));
     switch (in->op) {
     case OP_ANDN:
         r = ~a & b & m;
-        emu_set_flags(ctx, FL_ARITH, emu_flags_szp(r, size) & ~FL_PF);
+        emu_set_flags(ctx, FL_ARITH, emu_flags_szp(r, size) & (FL_SF | FL_ZF | pf));
         break;
     case OP_BEXTR: {
         unsigned start = (unsigned)(b & 0xff), len = (unsigned)((b >> 8) & 0xff);
         r = start >= bits ? 0 : a >> start;
         if (len < 64) r &= (1ull << len) - 1;
         r &= m;
-        emu_set_flags(ctx, FL_ARITH, r ? 0 : FL_ZF);
+        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & (FL_ZF | pf)) | (amd ? FL_AF : 0));
         break;
     }
     case OP_BLSI:
         r = a & (0 - a) & m;
-        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & ~FL_PF) | (a ? FL_CF : 0));
+        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & (FL_SF | FL_ZF | pf)) | (a ? FL_CF : 0));
         break;
     case OP_BLSMSK:
         r = (a ^ (a - 1)) & m;
-        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & FL_SF) | (a ? 0 : FL_CF));
+        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & (FL_SF | pf)) | (a ? 0 : FL_CF));
         break;
     case OP_BLSR:
         r = a & (a - 1) & m;
-        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & ~FL_PF) | (a ? 0 : FL_CF));
+        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & (FL_SF | FL_ZF | pf)) | (a ? 0 : FL_CF));
         break;
     case OP_BZHI: {
         unsigned n = (unsigned)(b & 0xff);
         r = n < bits ? a & ((1ull << n) - 1) : a;
-        emu_set_flags(ctx, FL_ARITH, (emu_flags_szp(r, size) & ~FL_PF) | (n > bits - 1 ? FL_CF : 0));
+        emu_set_flags(ctx, FL_ARITH,
+                      (emu_flags_szp(r, size) & (FL_SF | FL_ZF | pf)) | (n > bits - 1 ? FL_CF : 0));
         break;
     }
     case OP_MULX: {
