@@ -186,6 +186,10 @@ EXEC(emu_exec_in); EXEC(emu_exec_out);
 EXEC(emu_exec_nop); EXEC(emu_exec_ud); EXEC(emu_exec_int3); EXEC(emu_exec_into);
 EXEC(emu_exec_int); EXEC(emu_exec_int1); EXEC(emu_exec_bound); EXEC(emu_exec_fwait);
 EXEC(emu_exec_clflush); EXEC(emu_exec_cpuid); EXEC(emu_exec_hlt);
+/* lib/apx.c: the EVEX dispatcher (NDD redirect, NF) and the new APX instructions */
+enum emu_status emu_apx_exec(struct emu_ctx *ctx, struct emu_insn *in, emu_exec_fn exec);
+EXEC(emu_exec_imulzu); EXEC(emu_exec_setzucc); EXEC(emu_exec_cfcmov); EXEC(emu_exec_ccmp);
+EXEC(emu_exec_push2); EXEC(emu_exec_pop2); EXEC(emu_exec_jmpabs);
 /* privilege checks shared by several families */
 EXEC(emu_priv_iopl);      /* CLI/STI-like: #GP(0) unless IOPL >= CPL (v86 rules in the exec) */
 EXEC(emu_priv_io);        /* IN/OUT/INS/OUTS: IOPL or TSS bitmap */

@@ -80,7 +80,6 @@ static unsigned gen(enum emu_mode mode, uint8_t *buf)
 static const char *known_difference(enum emu_mode mode, const struct emu_insn *in, int zydis_ok,
                                     const uint8_t *b)
 {
-    (void)b;
     /* SYSENTER/SYSEXIT in real mode: the SDM gives #GP(0) ("protected mode not enabled"),
      * so the instruction decodes; Zydis calls it invalid. */
     if (mode == EMU_MODE_REAL && !zydis_ok && in->status == EMU_DEC_OK &&
@@ -89,6 +88,15 @@ static const char *known_difference(enum emu_mode mode, const struct emu_insn *i
     /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
     if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
         return "VIA PadLock opcodes are #UD on Intel and AMD";
+    /* 62 with P1[2] = 0 is MVEX (Knights Corner) to Zydis; without APX the CPUs we model
+     * require P1[2] = 1 in an EVEX prefix (apx.md 2, rule 1). */
+    if (zydis_ok && in->status == EMU_DEC_UD && (in->prefixes & EMU_PFX_EVEX) == 0) {
+        unsigned i = 0;
+        while (i < 12 && (memchr(legacy_prefixes, b[i], sizeof legacy_prefixes) ||
+                          (mode == EMU_MODE_LONG64 && (b[i] & 0xf0) == 0x40)))
+            i++;
+        if (b[i] == 0x62 && !(b[i + 2] & 4)) return "MVEX (P1[2] = 0) is Xeon Phi only: #UD here";
+    }
     return NULL;
 }
 

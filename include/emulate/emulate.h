@@ -522,6 +522,7 @@ struct emu_scratch {
     uint64_t rmw_la, rmw_old;    /* read-modify-write destination: linear address, old value */
     uint8_t rmw_valid, rmw_flags, cmpxchg_failed, tf_at_start;
     uint8_t regw_overflow;
+    uint8_t ndd_dst;             /* APX NDD: 1 + register that receives operand 0's result */
     uint8_t fetch[16];           /* instruction bytes */
     uint8_t nfetch;
     /* completed read data for a re-step after EMU_IO_PENDING */
