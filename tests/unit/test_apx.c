@@ -6,6 +6,8 @@
  */
 #include "harness.h"
 
+#include <emulate/emulate_zydis.h>
+
 #define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
 #define NONCANON 0x8000000000000000ull
 
@@ -423,6 +425,38 @@ START_TEST(invpcid_promoted_same_operation)
 }
 END_TEST
 
+/* The XSAVE layout constants of emulate.h against apx.md section 2. */
+START_TEST(xsave_component_19)
+{
+    ck_assert_int_eq(EMU_XSAVE_APX_COMPONENT, 19);
+    ck_assert_int_eq(EMU_XSAVE_APX_OFFSET, 960);
+    ck_assert_int_eq(EMU_XSAVE_APX_SIZE, 128);
+    ck_assert_int_eq(EMU_XSAVE_APX_SIZE, 8 * (EMU_R31 - EMU_R16 + 1)); /* R16..R31, 8 bytes each */
+    ck_assert_uint_eq(EMU_XCR0_APX, 1ull << EMU_XSAVE_APX_COMPONENT);
+}
+END_TEST
+
+/* What our tables leave to the fallback after REX2 or with EGPR bits in a vector EVEX is named
+ * by Zydis from the pre-APX form, with the APX length. */
+START_TEST(fallback_names_rex2_and_evex_vector)
+{
+    struct machine *m = apx_new(1, 1, 1);
+    m->ctx.fallback = &emu_zydis_fallback;
+    ck_assert_int_eq(tm_run(m, "d5d0 58c1"), EMU_UNHANDLED); /* addps xmm0, xmm1 (R4/B4 ignored) */
+    ck_assert_uint_eq(m->ctx.result.length, 4);
+    ck_assert_str_eq(m->ctx.result.mnemonic, "addps");
+    ck_assert_int_eq(tm_run(m, "d511 d9 00"), EMU_UNHANDLED); /* fld dword [r24] */
+    ck_assert_uint_eq(m->ctx.result.length, 4);
+    ck_assert_int_eq(tm_run(m, "62f96948 fe0c88"), EMU_UNHANDLED); /* vpaddd zmm1, zmm2, [r16+r17*4] */
+    ck_assert_uint_eq(m->ctx.result.length, 7);
+    ck_assert_int_eq(tm_run(m, "62e1ff08 2dc1"), EMU_UNHANDLED); /* vcvtsd2si r16, xmm1 */
+    ck_assert_uint_eq(m->ctx.result.length, 6);
+    ck_exc(m, "d580 13c8", EMU_UD, 0); /* movlps with a register operand stays #UD */
+    ck_assert_uint_eq(m->regs.rip, 0x401000);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *apx_suite(void)
 {
     Suite *s = suite_create("apx");
@@ -443,6 +477,8 @@ static Suite *apx_suite(void)
     tcase_add_test(t, setzu);
     tcase_add_test(t, push2_pop2);
     tcase_add_test(t, invpcid_promoted_same_operation);
+    tcase_add_test(t, xsave_component_19);
+    tcase_add_test(t, fallback_names_rex2_and_evex_vector);
     suite_add_tcase(s, t);
     return s;
 }
