@@ -9,6 +9,12 @@
  * decoded from our tables (tables/map4.c) with the APX payload rules of section 11; vector
  * instructions are left to the fallback.  Without APX (not enumerated, XCR0[19] clear, or
  * outside 64-bit mode) the APX-only bits and maps are #UD, as on a pre-APX CPU.
+ *
+ * Gating (env->apx, env->apx_nci, computed by lib/step.c and emu_decode_mode()): APX needs
+ * CPUID APX_F and XCR0[19].  apx.md marks the XCR0[19] = 0 case [unverified]; our choice is
+ * that every APX encoding (REX2, map 4, map 7, B4/X4/EGPR bits, the EVEX-only GPR forms) is
+ * then #UD exactly as on a CPU without APX (test_apx.c: xcr0_clear_rex2_ud_egprs_kept).
+ * The ND = 1, NF = 1 and conditional forms also need APX_NCI_NDD_NF (CPUID 29h EBX[0]).
  */
 #include "decoder_internal.h"
 #include "../tables/tables.h"
