@@ -200,9 +200,12 @@ static enum emu_decode_status walk(struct emu_dstate *d, const struct emu_oprow 
             if (d->vex) idx = d->pp;
             else idx = d->last_rep == 0xf3 ? 2 : d->last_rep == 0xf2 ? 3 : d->osz ? 1 : 0;
             if (idx >= 2) d->rep_consumed = 1;
+            d->pfx_used = 1;
             row = &row->sub[idx];
             break;
         }
+        case K_ND: d->nd_used = 1; row = &row->sub[d->nd]; break;
+        case K_NF: d->nf_used = 1; row = &row->sub[d->nf]; break;
         case K_W: row = &row->sub[d->w]; break;
         case K_MODE64: row = &row->sub[d->mode == EMU_MODE_LONG64]; break;
         case K_VENDOR: row = &row->sub[d->env->vendor == EMU_VENDOR_AMD]; break;
@@ -234,6 +237,10 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
     /* Operand size. */
     if (fl & R_BYTE) {
         in->opsize = 1;
+    } else if (d->map4) {
+        /* APX map 4 keeps the legacy sizes: W = 64-bit, else pp = 66 gives 16 (unless the 66
+         * selects the instruction), else 32. */
+        in->opsize = d->w ? 8 : (d->pp == 1 && !(fl & R_MAND66)) ? 2 : 4;
     } else if (d->vex) {
         in->opsize = (m64 && d->w) ? 8 : 4;
     } else {
@@ -259,6 +266,7 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
     if (need_modrm && (st = fetch_modrm(d)) != EMU_DEC_OK) return st;
     const unsigned mod = in->modrm >> 6;
     const int is_mem = in->has_modrm && mod != 3 && !(fl & R_FORCEREG);
+    if (is_mem && (fl & R_REGONLY)) return EMU_DEC_UD;
     if (is_mem && (st = parse_mem(d)) != EMU_DEC_OK) return st;
 
     const unsigned reg = ((in->modrm >> 3) & 7) | d->rexr;
@@ -385,11 +393,14 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
     /* A VEX/EVEX instruction that has no vvvv operand needs vvvv = 1111b (stored inverted). */
     int uses_v = 0;
     for (unsigned i = 0; i < 3; i++) uses_v |= SPEC_M(row->o[i]) == M_V;
-    if (d->vex) {
+    /* APX NDD: with ND = 1 the vvvv register is the destination (not an ops[] entry). */
+    if ((fl & R_NDD) && d->nd) uses_v = 1;
+    /* CCMP/CTEST keep the default flags value in vvvv (decoded in apx_decode.c). */
+    if (d->vex && !(fl & R_SCC)) {
         if (!uses_v && d->vvvv) return EMU_DEC_UD;
         if ((fl & R_VEXL0) && d->vex_l) return EMU_DEC_UD;
     }
-    in->vvvv = uses_v ? (uint8_t)(m64 ? d->vvvv : d->vvvv & 7u) : 0;
+    in->vvvv = (uses_v && !(fl & R_SCC)) ? (uint8_t)(m64 ? d->vvvv : d->vvvv & 7u) : 0;
 
     if (d->lock && !((fl & R_LOCK) && nops && in->ops[0].kind == EMU_OPK_MEM)) return EMU_DEC_UD;
 

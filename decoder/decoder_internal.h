@@ -20,6 +20,11 @@ struct emu_dstate {
     uint8_t vex, vex_l, pp, vvvv;
     uint8_t opcode;
     uint8_t rep_consumed;   /* F2/F3 selected a row as a mandatory prefix */
+    /* APX EVEX (decoder/apx_decode.c) */
+    uint8_t evex;           /* an EVEX prefix was decoded (vex is set too: pp/W/vvvv rules) */
+    uint8_t map4;           /* EVEX map 4: legacy operand-size rules with pp = 66 */
+    uint8_t nd, nf;         /* EVEX.b (ND) and EVEX.aaa[2] (NF) */
+    uint8_t nd_used, nf_used, pfx_used; /* a K_ND / K_NF / K_PFX node consumed the field */
 };
 
 int emu_dec_has_feature(const struct emu_dec_env *env, unsigned f);

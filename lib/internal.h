@@ -215,6 +215,10 @@ EXEC(emu_exec_sldt);
 EXEC(emu_ud_svm); EXEC(emu_ud_stgi); EXEC(emu_ud_skinit); EXEC(emu_check_svm_rax);
 EXEC(emu_exec_vmrun); EXEC(emu_exec_vmload); EXEC(emu_exec_vmsave); EXEC(emu_exec_stgi);
 EXEC(emu_exec_skinit); EXEC(emu_exec_invlpga); EXEC(emu_exec_vmmcall); EXEC(emu_exec_vmcall);
+/* lib/apx.c: the EVEX dispatcher (NDD redirect, NF) and the new APX instructions */
+enum emu_status emu_apx_exec(struct emu_ctx *ctx, struct emu_insn *in, emu_exec_fn exec);
+EXEC(emu_exec_imulzu); EXEC(emu_exec_setzucc); EXEC(emu_exec_cfcmov); EXEC(emu_exec_ccmp);
+EXEC(emu_exec_push2); EXEC(emu_exec_pop2); EXEC(emu_exec_jmpabs);
 /* privilege checks shared by several families */
 EXEC(emu_priv_iopl);      /* CLI/STI-like: #GP(0) unless IOPL >= CPL (v86 rules in the exec) */
 EXEC(emu_priv_io);        /* IN/OUT/INS/OUTS: IOPL or TSS bitmap */

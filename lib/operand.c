@@ -92,7 +92,8 @@ enum emu_status emu_op_read(struct emu_ctx *ctx, struct emu_insn *in, unsigned i
 enum emu_status emu_op_read_rmw(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val)
 {
     const struct emu_operand *op = &in->ops[i];
-    if (op->kind != EMU_OPK_MEM) return emu_op_read(ctx, in, i, val);
+    /* APX NDD: operand 0 is only a source; the result goes to another register. */
+    if (op->kind != EMU_OPK_MEM || (i == 0 && ctx->s.ndd_dst)) return emu_op_read(ctx, in, i, val);
     struct emu_scratch *s = &ctx->s;
     uint64_t la;
     unsigned flags;
@@ -114,6 +115,11 @@ enum emu_status emu_op_write(struct emu_ctx *ctx, struct emu_insn *in, unsigned 
 {
     const struct emu_operand *op = &in->ops[i];
     struct emu_scratch *s = &ctx->s;
+    if (i == 0 && s->ndd_dst) {
+        /* APX NDD (and IMULZU): the whole destination register, zero-extended. */
+        emu_gpr_write(ctx, s->ndd_dst - 1u, val & emu_mask(op->size));
+        return EMU_OK;
+    }
     switch (op->kind) {
     case EMU_OPK_REG:
         emu_gpr_write_sized(ctx, op->reg, op->size, op->high8, val);

@@ -370,6 +370,7 @@ static void reset_scratch(struct emu_ctx *ctx)
     s->rmw_valid = 0;
     s->cmpxchg_failed = 0;
     s->regw_overflow = 0;
+    s->ndd_dst = 0;
     s->rflags = ctx->regs->rflags;
     s->tf_at_start = (s->rflags & EMU_FLAG_TF) != 0;
 }
@@ -433,7 +434,9 @@ static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_
     if (info->icpt_stage == ICPT_AFTER_MEM) TRY(stage_intercept(ctx, info));
     /* 9: execute and commit */
     if (!info->exec) return emu_unhandled(ctx, "instruction recognised but not emulated yet");
-    TRY(info->exec(ctx, in));
+    /* EVEX-encoded (APX) instructions go through lib/apx.c for their NDD and NF forms. */
+    if (in->prefixes & EMU_PFX_EVEX) TRY(emu_apx_exec(ctx, in, info->exec));
+    else TRY(info->exec(ctx, in));
     s->rflags &= ~(uint64_t)EMU_FLAG_RF; /* RF is cleared when an instruction retires */
     return emu_commit(ctx);
 }

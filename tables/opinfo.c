@@ -17,4 +17,5 @@ const struct emu_opinfo emu_opinfo[OP_COUNT] = {
     [OP_NONE] = { "(bad)" },
 #include "opinfo_gp.inc"
 #include "opinfo_sys.inc"
+#include "opinfo_apx.inc"
 };

@@ -24,6 +24,8 @@
 #define BYW(t) { .kind = K_W, .sub = (t) }
 #define BYMODE64(t) { .kind = K_MODE64, .sub = (t) }
 #define BYVENDOR(t) { .kind = K_VENDOR, .sub = (t) }
+#define BYND(t) { .kind = K_ND, .sub = (t) }
+#define BYNF(t) { .kind = K_NF, .sub = (t) }
 #define BYFEAT(feat_, t) { .kind = K_FEAT, .feat = EMU_FEAT_##feat_ + 1, .sub = (t) }
 
 /* Eight rows of the same shape, for Jcc/SETcc/CMOVcc (aux = condition code). */

@@ -100,6 +100,12 @@ enum emu_opsize_code {
 #define Rv SPEC(M_R, S_V, 0)
 #define Ry SPEC(M_R, S_Y, 0)
 #define Rd64 SPEC(M_R, S_64, 0)
+#define Rq SPEC(M_R, S_Q, 0)
+#define My SPEC(M_M, S_Y, 0)
+#define Vq SPEC(M_V, S_Q, 0)
+#define Gq64 SPEC(M_G, S_64, 0)
+#define Id SPEC(M_I, S_D, 0)
+#define Iq SPEC(M_I, S_Q, 0)
 #define Ib SPEC(M_I, S_B, 0)
 #define Iw SPEC(M_I, S_W, 0)
 #define Iz SPEC(M_IS, S_Z, 0)
@@ -146,7 +152,9 @@ enum emu_rowkind {
     K_W,          /* 2 children by REX.W / VEX.W */
     K_MODE64,     /* 2 children: [0] outside 64-bit mode, [1] in 64-bit mode */
     K_VENDOR,     /* 2 children: [0] Intel, [1] AMD */
-    K_FEAT        /* 2 children: [0] feature (in .feat) absent, [1] present */
+    K_FEAT,       /* 2 children: [0] feature (in .feat) absent, [1] present */
+    K_ND,         /* 2 children by APX EVEX.ND (P2[4]); the bit is then a form selector */
+    K_NF          /* 2 children by APX EVEX.NF (P2[2]); the bit is then a form selector */
 };
 
 enum emu_rowflags {
@@ -166,7 +174,13 @@ enum emu_rowflags {
     R_XCHGNOP = 1u << 13, /* 90: NOP unless REX.B (then XCHG r8, rAX) */
     R_LOCKANY = 1u << 14, /* LOCK allowed without a memory operand (AMD LOCK MOV CR0 = CR8) */
     R_F3PAUSE = 1u << 15, /* F3 90 is PAUSE */
-    R_FORCEREG = 1u << 16 /* ModRM.mod is ignored: always the register form (MOV CR/DR) */
+    R_FORCEREG = 1u << 16, /* ModRM.mod is ignored: always the register form (MOV CR/DR) */
+    /* APX EVEX (map 4 and the promoted GPR instructions of maps 1-3 and 7): */
+    R_NF      = 1u << 17, /* EVEX.NF = 1 allowed: the no-flags form */
+    R_NDD     = 1u << 18, /* EVEX.ND = 1 allowed (or selected): vvvv is a new destination */
+    R_SCC     = 1u << 19, /* CCMP/CTEST: vvvv = default flags value, V'/aaa = source condition */
+    R_NCI     = 1u << 20, /* needs APX_NCI_NDD_NF (CPUID 29h) whatever ND/NF say */
+    R_REGONLY = 1u << 21  /* ModRM.mod must be 11 (the memory form is #UD) */
 };
 
 struct emu_oprow {
@@ -189,6 +203,13 @@ extern const struct emu_oprow emu_map3[256];
 extern const struct emu_oprow emu_vex2[256];
 extern const struct emu_oprow emu_vex3[256];
 extern const struct emu_oprow emu_map4[256];
+/* APX: the EVEX-promoted GPR instructions of maps 1, 2, 3 and 7 (KMOV, BMI1/BMI2, CMPccXADD,
+ * tile loads, RORX, immediate MSR forms) and the REX2-only JMPABS row. */
+extern const struct emu_oprow emu_evex1[256];
+extern const struct emu_oprow emu_evex2[256];
+extern const struct emu_oprow emu_evex3[256];
+extern const struct emu_oprow emu_evex7[256];
+extern const struct emu_oprow emu_row_jmpabs, emu_row_udb, emu_row_ud0;
 
 /* ---- operation facts -------------------------------------------------------------------- */
 struct emu_ctx;

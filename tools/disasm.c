@@ -24,8 +24,8 @@ void disasm_one(const struct emu_config *cfg, enum emu_mode mode, const uint8_t 
     case EMU_DEC_OK: {
         const char *mn = emu_mnemonic(in.op);
         out->length = in.length;
-        /* UD0/UD1/UD2 decode but always raise #UD */
-        out->valid = strcmp(mn, "ud0") && strcmp(mn, "ud1") && strcmp(mn, "ud2");
+        /* UD0/UD1/UD2/UDB decode but always raise #UD */
+        out->valid = strcmp(mn, "ud0") && strcmp(mn, "ud1") && strcmp(mn, "ud2") && strcmp(mn, "udb");
         snprintf(out->mnemonic, sizeof out->mnemonic, "%s", mn);
         if (zok && zlen == in.length) snprintf(out->text, sizeof out->text, "%s", ztext);
         else snprintf(out->text, sizeof out->text, "%s", mn);

@@ -5,7 +5,10 @@
 #include <emulate/emulate_zydis.h>
 
 /* Cases where Zydis 4.0 does not do what the CPU does; each with its reason. */
-static const char *known_difference(enum emu_mode mode, const struct emu_insn *in, int zydis_ok)
+static const uint8_t legacy_prefixes[] = { 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
+
+static const char *known_difference(enum emu_mode mode, const struct emu_insn *in, int zydis_ok,
+                                    const uint8_t *b, unsigned n)
 {
     const char *mn = emu_mnemonic(in->op);
     /* SYSENTER/SYSEXIT in real mode: the SDM gives #GP(0) ("protected mode not enabled"), so
@@ -16,6 +19,15 @@ static const char *known_difference(enum emu_mode mode, const struct emu_insn *i
     /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
     if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
         return "VIA PadLock opcodes are #UD on Intel and AMD";
+    /* 62 with P1[2] = 0 is MVEX (Knights Corner) to Zydis; without APX the CPUs we model
+     * require P1[2] = 1 in an EVEX prefix (apx.md 2, rule 1). */
+    if (zydis_ok && in->status == EMU_DEC_UD && (in->prefixes & EMU_PFX_EVEX) == 0) {
+        unsigned i = 0;
+        while (i + 3 < n && (memchr(legacy_prefixes, b[i], sizeof legacy_prefixes) ||
+                             (mode == EMU_MODE_LONG64 && (b[i] & 0xf0) == 0x40)))
+            i++;
+        if (i + 2 < n && b[i] == 0x62 && !(b[i + 2] & 4)) return "MVEX (P1[2] = 0) is Xeon Phi only: #UD here";
+    }
     return NULL;
 }
 
@@ -29,6 +41,6 @@ enum zcheck zydis_check(const struct emu_config *cfg, enum emu_mode mode, const 
                                    &r->zydis_mnemonic);
     const int ours_ok = r->ours == EMU_DEC_OK;
     if (ours_ok == r->zydis_ok && (!ours_ok || r->zydis_len == r->insn.length)) return r->verdict = ZC_AGREE;
-    r->why = known_difference(mode, &r->insn, r->zydis_ok);
+    r->why = known_difference(mode, &r->insn, r->zydis_ok, b, n);
     return r->verdict = r->why ? ZC_KNOWN : ZC_MISMATCH;
 }

@@ -553,6 +553,7 @@ struct emu_scratch {
     uint8_t rmw_valid, rmw_flags, cmpxchg_failed, tf_at_start;
     uint8_t regw_overflow;
     uint64_t tmp[4];             /* values a check stage hands to the executor (new CR value...) */
+    uint8_t ndd_dst;             /* APX NDD: 1 + register that receives operand 0's result */
     uint8_t fetch[16];           /* instruction bytes fetched through ops->fetch */
     uint8_t nfetch;
     const uint8_t *fetch_src;    /* where the decoded bytes are (caller's buffer or fetch[]) */
