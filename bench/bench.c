@@ -144,7 +144,7 @@ enum kind { K_SINGLE, K_BLOCK, K_REP };
 struct work {
     const char *name;
     const char *what;
-    uint8_t code[16];
+    uint8_t code[16]; /* zero-padded: 15 bytes are handed to emu_step */
     unsigned len;
     unsigned insns_per_run; /* emulated instructions one run stands for */
     enum kind kind;
@@ -238,7 +238,7 @@ static unsigned run_once(const struct work *w)
     if (w->kind == K_REP) {
         const uint64_t rcx = V.regs.gpr[EMU_RCX], rsi = V.regs.gpr[EMU_RSI], rdi = V.regs.gpr[EMU_RDI];
         V.regs.rip = 0x1000;
-        do emu_step(&C, w->code, w->len);
+        do emu_step(&C, w->code, 15);
         while (V.regs.rip == 0x1000 && C.result.status == EMU_OK);
         V.regs.gpr[EMU_RCX] = rcx;
         V.regs.gpr[EMU_RSI] = rsi;
@@ -246,7 +246,7 @@ static unsigned run_once(const struct work *w)
         return 1;
     }
     V.regs.rip = 0x1000;
-    emu_step(&C, w->code, w->len);
+    emu_step(&C, w->code, 15); /* as a VMCB's decode assist gives them: 15 bytes */
     return 1;
 }
 

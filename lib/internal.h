@@ -24,10 +24,11 @@
 
 #define EMU_UNUSED(x) (void)(x)
 
-static inline uint64_t emu_mask(unsigned size)
-{
-    return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
+static const uint64_t emu_masks[17] = {
+    0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull, 0xffffffffffffull, 0xffffffffffffffull,
+    ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull,
+};
+static inline uint64_t emu_mask(unsigned size) { return emu_masks[size & 15]; }
 static inline uint64_t emu_signbit(unsigned size) { return 1ull << (8 * size - 1); }
 static inline int64_t emu_sext(uint64_t v, unsigned size)
 {
@@ -57,12 +58,56 @@ enum emu_status emu_unhandled(struct emu_ctx *ctx, const char *reason);
 enum emu_status emu_from_cb(struct emu_ctx *ctx, enum emu_cb_status cb, const struct emu_exception *exc);
 
 /* ---- processor state (cached for the step) ---------------------------------------------- */
-enum emu_status emu_get_seg(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out);
-enum emu_status emu_get_cr0(struct emu_ctx *ctx, uint64_t *v);
-enum emu_status emu_get_cr4(struct emu_ctx *ctx, uint64_t *v);
-enum emu_status emu_get_efer(struct emu_ctx *ctx, uint64_t *v);
+/* The getters are inline for the cached case (every access after the first in a step, and
+ * all of CR0/CR4/EFER/CS/SS when the embedder has get_state); the *_slow functions in
+ * lib/state.c call the callbacks. */
+enum emu_status emu_get_seg_slow(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out);
+enum emu_status emu_get_cr0_slow(struct emu_ctx *ctx, uint64_t *v);
+enum emu_status emu_get_cr4_slow(struct emu_ctx *ctx, uint64_t *v);
+enum emu_status emu_get_efer_slow(struct emu_ctx *ctx, uint64_t *v);
 enum emu_status emu_get_xcr0(struct emu_ctx *ctx, uint64_t *v);
-enum emu_status emu_get_cpl(struct emu_ctx *ctx, unsigned *cpl);
+enum emu_status emu_get_cpl_slow(struct emu_ctx *ctx, unsigned *cpl);
+#define EMU_LIKELY(x) __builtin_expect(!!(x), 1)
+static inline enum emu_status emu_get_seg(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out)
+{
+    if (EMU_LIKELY(ctx->s.valid & (EMU_C_SEG0 << seg))) {
+        *out = &ctx->s.segs[seg];
+        return EMU_OK;
+    }
+    return emu_get_seg_slow(ctx, seg, out);
+}
+static inline enum emu_status emu_get_cr0(struct emu_ctx *ctx, uint64_t *v)
+{
+    if (EMU_LIKELY(ctx->s.valid & EMU_C_CR0)) {
+        *v = ctx->s.cache_cr0;
+        return EMU_OK;
+    }
+    return emu_get_cr0_slow(ctx, v);
+}
+static inline enum emu_status emu_get_cr4(struct emu_ctx *ctx, uint64_t *v)
+{
+    if (EMU_LIKELY(ctx->s.valid & EMU_C_CR4)) {
+        *v = ctx->s.cache_cr4;
+        return EMU_OK;
+    }
+    return emu_get_cr4_slow(ctx, v);
+}
+static inline enum emu_status emu_get_efer(struct emu_ctx *ctx, uint64_t *v)
+{
+    if (EMU_LIKELY(ctx->s.valid & EMU_C_EFER)) {
+        *v = ctx->s.cache_efer;
+        return EMU_OK;
+    }
+    return emu_get_efer_slow(ctx, v);
+}
+static inline enum emu_status emu_get_cpl(struct emu_ctx *ctx, unsigned *cpl)
+{
+    if (EMU_LIKELY(ctx->s.valid & EMU_C_CPL)) {
+        *cpl = ctx->s.cpl;
+        return EMU_OK;
+    }
+    return emu_get_cpl_slow(ctx, cpl);
+}
 enum emu_status emu_get_msr(struct emu_ctx *ctx, uint32_t msr, uint64_t *v);
 static inline int emu_has(const struct emu_ctx *ctx, enum emu_feature f)
 {
@@ -95,14 +140,33 @@ enum emu_status emu_write_sys(struct emu_ctx *ctx, uint64_t la, const void *buf,
 enum emu_status emu_read_phys(struct emu_ctx *ctx, uint64_t pa, void *buf, unsigned size);
 enum emu_status emu_write_phys(struct emu_ctx *ctx, uint64_t pa, const void *buf, unsigned size);
 /* Little-endian helpers. */
+/* On a little-endian host a load is a copy; elsewhere, byte by byte. */
 static inline uint64_t emu_load_le(const uint8_t *p, unsigned size)
 {
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    switch (size) {
+    case 1: return p[0];
+    case 2: { uint16_t x; __builtin_memcpy(&x, p, 2); return x; }
+    case 4: { uint32_t x; __builtin_memcpy(&x, p, 4); return x; }
+    case 8: __builtin_memcpy(&v, p, 8); return v;
+    default: break;
+    }
+#endif
     for (unsigned i = 0; i < size && i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
 static inline void emu_store_le(uint8_t *p, uint64_t v, unsigned size)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    switch (size) {
+    case 1: p[0] = (uint8_t)v; return;
+    case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(p, &x, 2); return; }
+    case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(p, &x, 4); return; }
+    case 8: __builtin_memcpy(p, &v, 8); return;
+    default: break;
+    }
+#endif
     for (unsigned i = 0; i < size && i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 /* Base memory flags for a data access at the current CPL (EMU_MEM_USER, EMU_MEM_AC). */
@@ -133,10 +197,34 @@ int emu_cond(uint64_t rflags, unsigned cc);
 
 /* ---- flags (lib/flags.c) ---------------------------------------------------------------- */
 extern const uint8_t emu_parity[256];
-uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size);   /* a+b+c */
-uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size);  /* a-b-c */
-uint64_t emu_flags_logic(uint64_t r, unsigned size);                              /* CF=OF=0 */
-uint64_t emu_flags_szp(uint64_t r, unsigned size);
+/* SF, ZF, PF of a result. */
+static inline uint64_t emu_flags_szp(uint64_t r, unsigned size)
+{
+    r &= emu_mask(size);
+    return (r ? 0 : EMU_FLAG_ZF) | ((r >> (8 * size - 1)) ? EMU_FLAG_SF : 0) |
+           (emu_parity[r & 0xff] ? EMU_FLAG_PF : 0);
+}
+/* The six arithmetic flags of a + b + carry and a - b - borrow (carry/borrow 0 or 1). */
+static inline uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size)
+{
+    const uint64_t m = emu_mask(size), sb = emu_signbit(size);
+    a &= m;
+    b &= m;
+    const uint64_t r = (a + b + carry) & m;
+    return emu_flags_szp(r, size) | ((r < a || (carry && r == a)) ? EMU_FLAG_CF : 0) |
+           ((a ^ b ^ r) & EMU_FLAG_AF) | (((~(a ^ b) & (a ^ r)) & sb) ? EMU_FLAG_OF : 0);
+}
+static inline uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size)
+{
+    const uint64_t m = emu_mask(size), sb = emu_signbit(size);
+    a &= m;
+    b &= m;
+    const uint64_t r = (a - b - borrow) & m;
+    return emu_flags_szp(r, size) | ((a < b || (borrow && a == b)) ? EMU_FLAG_CF : 0) |
+           ((a ^ b ^ r) & EMU_FLAG_AF) | ((((a ^ b) & (a ^ r)) & sb) ? EMU_FLAG_OF : 0);
+}
+/* Logical operations: CF = OF = 0; AF is undefined and both vendors clear it. */
+static inline uint64_t emu_flags_logic(uint64_t r, unsigned size) { return emu_flags_szp(r, size); }
 static inline void emu_set_flags(struct emu_ctx *ctx, uint64_t mask, uint64_t val)
 {
     ctx->s.rflags = (ctx->s.rflags & ~mask) | (val & mask);

@@ -35,6 +35,14 @@ enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, u
     const unsigned mode = ctx->s.mode;
 
     if (mode == EMU_MODE_LONG64) {
+        /* The common case first: no FS/GS base, a 48-bit canonical range. */
+        if (EMU_LIKELY(seg < EMU_SEG_FS || seg > EMU_SEG_GS)) {
+            const uint64_t last = offset + (size ? size - 1 : 0);
+            if (EMU_LIKELY(is_canonical(offset, 48) && is_canonical(last, 48))) {
+                *la = offset;
+                return EMU_OK;
+            }
+        }
         uint64_t base = 0;
         if (seg == EMU_SEG_FS || seg == EMU_SEG_GS) {
             TRY(emu_get_seg(ctx, seg, &sr));
@@ -89,9 +97,7 @@ enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags)
 {
     unsigned cpl;
     TRY(emu_get_cpl(ctx, &cpl));
-    unsigned f = cpl == 3 ? EMU_MEM_USER : 0;
-    if (ctx->s.rflags & EMU_FLAG_AC) f |= EMU_MEM_AC;
-    *flags = f;
+    *flags = (cpl == 3 ? EMU_MEM_USER : 0) | ((ctx->s.rflags & EMU_FLAG_AC) ? EMU_MEM_AC : 0);
     return EMU_OK;
 }
 
@@ -117,7 +123,8 @@ static enum emu_status align_check(struct emu_ctx *ctx, uint64_t la, unsigned si
 enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size, unsigned flags)
 {
     struct emu_scratch *s = &ctx->s;
-    TRY(align_check(ctx, la, size, flags));
+    if (flags & EMU_MEM_AC) TRY(align_check(ctx, la, size, flags));
+    /* data supplied with emu_complete_io() for the read that was pending */
     if (s->have_completion && !s->completion_is_port && s->completion_addr == la &&
         s->completion_size == size) {
         __builtin_memcpy(buf, s->completion, size);
@@ -127,6 +134,7 @@ enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigne
     if (!ctx->ops->read) return emu_unhandled(ctx, "missing callback: read");
     struct emu_exception exc = { 0 };
     enum emu_cb_status cb = ctx->ops->read(ctx->opaque, la, buf, size, flags, &exc);
+    if (EMU_LIKELY(cb == EMU_CB_OK)) return EMU_OK;
     if (cb == EMU_CB_PENDING) {
         ctx->result.pending.is_port = 0;
         ctx->result.pending.size = (uint8_t)size;
@@ -139,7 +147,7 @@ enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigne
 enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags)
 {
     struct emu_scratch *s = &ctx->s;
-    TRY(align_check(ctx, la, size, flags));
+    if (flags & EMU_MEM_AC) TRY(align_check(ctx, la, size, flags));
     if (s->nwrites >= EMU_MAX_WRITES || s->wbytes + size > EMU_MAX_WRITE_BYTES)
         return emu_unhandled(ctx, "too many memory writes in one instruction");
     struct emu_wlog *w = &s->writes[s->nwrites++];

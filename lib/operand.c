@@ -32,19 +32,29 @@ void emu_gpr_write(struct emu_ctx *ctx, unsigned reg, uint64_t val)
     s->regw_val[s->nregw++] = val;
 }
 
+/* One scan of the log finds the slot to merge into and to write. */
 void emu_gpr_write_sized(struct emu_ctx *ctx, unsigned reg, unsigned size, int high8, uint64_t val)
 {
-    uint64_t base = emu_gpr_cur(ctx, reg);
-    switch (size) {
-    case 1:
-        if (high8) val = (base & ~0xff00ull) | ((val & 0xff) << 8);
+    struct emu_scratch *s = &ctx->s;
+    unsigned i = 0;
+    while (i < s->nregw && s->regw_idx[i] != reg) i++;
+    if (size < 4) {
+        const uint64_t base = i < s->nregw ? s->regw_val[i] : ctx->regs->gpr[reg];
+        if (size == 2) val = (base & ~0xffffull) | (val & 0xffff);
+        else if (high8) val = (base & ~0xff00ull) | ((val & 0xff) << 8);
         else val = (base & ~0xffull) | (val & 0xff);
-        break;
-    case 2: val = (base & ~0xffffull) | (val & 0xffff); break;
-    case 4: val &= 0xffffffffull; break; /* 32-bit writes zero-extend */
-    default: break;
+    } else if (size == 4) {
+        val &= 0xffffffffull; /* 32-bit writes zero-extend */
     }
-    emu_gpr_write(ctx, reg, val);
+    if (i == s->nregw) {
+        if (i >= EMU_MAX_REGW) {
+            s->regw_overflow = 1;
+            return;
+        }
+        s->regw_idx[i] = (uint8_t)reg;
+        s->nregw = (uint8_t)(i + 1);
+    }
+    s->regw_val[i] = val;
 }
 
 /* ---- operands --------------------------------------------------------------------------- */

@@ -40,7 +40,7 @@ enum emu_status emu_from_cb(struct emu_ctx *ctx, enum emu_cb_status cb, const st
     }
 }
 
-enum emu_status emu_get_seg(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out)
+enum emu_status emu_get_seg_slow(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out)
 {
     struct emu_scratch *s = &ctx->s;
     const uint32_t bit = EMU_C_SEG0 << seg;
@@ -67,12 +67,12 @@ static enum emu_status get_cr_cached(struct emu_ctx *ctx, unsigned cr, uint32_t 
     return EMU_OK;
 }
 
-enum emu_status emu_get_cr0(struct emu_ctx *ctx, uint64_t *v)
+enum emu_status emu_get_cr0_slow(struct emu_ctx *ctx, uint64_t *v)
 {
     return get_cr_cached(ctx, 0, EMU_C_CR0, &ctx->s.cache_cr0, v);
 }
 
-enum emu_status emu_get_cr4(struct emu_ctx *ctx, uint64_t *v)
+enum emu_status emu_get_cr4_slow(struct emu_ctx *ctx, uint64_t *v)
 {
     return get_cr_cached(ctx, 4, EMU_C_CR4, &ctx->s.cache_cr4, v);
 }
@@ -86,7 +86,7 @@ enum emu_status emu_get_msr(struct emu_ctx *ctx, uint32_t msr, uint64_t *v)
     return EMU_OK;
 }
 
-enum emu_status emu_get_efer(struct emu_ctx *ctx, uint64_t *v)
+enum emu_status emu_get_efer_slow(struct emu_ctx *ctx, uint64_t *v)
 {
     struct emu_scratch *s = &ctx->s;
     if (!(s->valid & EMU_C_EFER)) {
@@ -113,7 +113,7 @@ enum emu_status emu_get_xcr0(struct emu_ctx *ctx, uint64_t *v)
 }
 
 /* CPL: 0 in real mode, 3 in virtual-8086 mode, else SS.DPL (as the VMCB defines it). */
-enum emu_status emu_get_cpl(struct emu_ctx *ctx, unsigned *cpl)
+enum emu_status emu_get_cpl_slow(struct emu_ctx *ctx, unsigned *cpl)
 {
     struct emu_scratch *s = &ctx->s;
     if (!(s->valid & EMU_C_CPL)) {

@@ -85,12 +85,12 @@ static enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
  * exit path the same few instructions come back again and again, and a hit replaces the decode
  * with a hash, a byte compare and a copy.  EMU_MODEL_NO_DECODE_CACHE turns it off.
  */
+/* The slot depends on the first two bytes available (the length is not known before the
+ * lookup), so a store hashes exactly as a lookup of the same bytes does. */
 static inline unsigned cache_slot(const uint8_t *b, unsigned n, unsigned mode)
 {
-    unsigned h = b[0] * 31u + mode;
-    if (n > 1) h = h * 7u + b[1];
-    if (n > 2) h = h * 3u + b[2];
-    return h & (EMU_DCACHE_SIZE - 1);
+    unsigned h = (b[0] * 31u + mode) * 7u + (n > 1 ? b[1] : 0);
+    return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE - 1);
 }
 
 static int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b, unsigned n)
@@ -98,18 +98,34 @@ static int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, cons
     if (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE) return 0;
     const struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, n, env->mode)];
     if (!e->valid || e->mode != env->mode || e->apx != env->apx || e->len > n) return 0;
-    for (unsigned i = 0; i < e->len; i++)
+    unsigned i = 0;
+    if (n >= 8) { /* the first eight bytes in one compare */
+        uint64_t x, y;
+        __builtin_memcpy(&x, b, 8);
+        __builtin_memcpy(&y, e->bytes, 8);
+        if ((x ^ y) & emu_mask(e->len > 8 ? 8 : e->len)) return 0;
+        i = 8;
+    }
+    for (; i < e->len; i++)
         if (e->bytes[i] != b[i]) return 0;
     ctx->s.insn = e->insn;
     return 1;
 }
 
-static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b,
-                        enum emu_decode_status st)
+/* Does the operation need any of stages 2-8?  Computed once per decode (and cached with it). */
+static uint8_t has_checks(const struct emu_opinfo *i)
 {
+    return i->modes || i->ud_check || i->icpt_stage || i->priv || i->priv_check || i->pre_check ||
+           i->mem_check;
+}
+
+static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b,
+                        unsigned n, enum emu_decode_status st)
+{
+    struct emu_insn *in = &ctx->s.insn;
+    in->checks = has_checks(&emu_opinfo[in->op]);
     if (st != EMU_DEC_OK || (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE)) return;
-    const struct emu_insn *in = &ctx->s.insn;
-    struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, in->length, env->mode)];
+    struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, n, env->mode)];
     e->valid = 1;
     e->mode = env->mode;
     e->apx = env->apx;
@@ -138,7 +154,7 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
         if (cache_lookup(ctx, &env, bytes, have)) goto decoded;
         enum emu_decode_status st = emu_decode_insn(&env, bytes, have, in);
         if (st != EMU_DEC_NEED_MORE) {
-            cache_store(ctx, &env, bytes, st);
+            cache_store(ctx, &env, bytes, have, st);
             goto decoded;
         }
         __builtin_memcpy(s->fetch, bytes, have);
@@ -148,7 +164,7 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
         /* with no bytes yet there is nothing to decode: fetch first */
         enum emu_decode_status st = have ? emu_decode_insn(&env, s->fetch, have, in) : EMU_DEC_NEED_MORE;
         if (st != EMU_DEC_NEED_MORE) {
-            cache_store(ctx, &env, s->fetch, st);
+            cache_store(ctx, &env, s->fetch, have, st);
             break;
         }
         /* Need byte 'have' and possibly more: fetch up to the end of its page. */
@@ -192,7 +208,7 @@ decoded:
     s->nfetch = (uint8_t)have;
     ctx->result.length = in->length;
     ctx->result.op = in->op;
-    ctx->result.mnemonic = emu_mnemonic(in->op);
+    ctx->result.mnemonic = emu_opinfo[in->op].mnemonic ? emu_opinfo[in->op].mnemonic : "(bad)";
     switch ((enum emu_decode_status)in->status) {
     case EMU_DEC_OK: return EMU_OK;
     case EMU_DEC_UD: return emu_ud(ctx);
@@ -283,6 +299,14 @@ enum emu_status emu_commit(struct emu_ctx *ctx)
     const struct emu_ops *ops = ctx->ops;
     struct emu_exception exc;
 
+    if (EMU_LIKELY(!s->nwrites && !s->nsegw && !s->regw_overflow)) {
+        /* the common case: registers only */
+        for (unsigned i = 0; i < s->nregw; i++) ctx->regs->gpr[s->regw_idx[i]] = s->regw_val[i];
+        s->nregw = 0;
+        ctx->regs->rip = s->next_rip;
+        ctx->regs->rflags = s->rflags | 2;
+        return EMU_OK;
+    }
     if (s->regw_overflow) return emu_unhandled(ctx, "internal: register log overflow");
     if (s->nwrites > 1 && ops->probe) {
         for (unsigned i = 0; i < s->nwrites; i++) {
@@ -412,26 +436,28 @@ static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_
     }
     s->next_rip = next;
 
-    /* 2: mode and feature #UD */
-    if (info->modes && !(info->modes & MODE_BIT(s->mode))) return emu_ud(ctx);
-    if (info->ud_check) TRY(info->ud_check(ctx, in));
-    /* 3: intercepts that precede every exception */
-    if (info->icpt_stage == ICPT_FIRST) TRY(stage_intercept(ctx, info));
-    /* 4: privilege */
-    if (info->priv != PRIV_ANY) {
-        unsigned cpl;
-        TRY(emu_get_cpl(ctx, &cpl));
-        if (cpl != 0) return emu_gp0(ctx);
+    if (in->checks) {
+        /* 2: mode and feature #UD */
+        if (info->modes && !(info->modes & MODE_BIT(s->mode))) return emu_ud(ctx);
+        if (info->ud_check) TRY(info->ud_check(ctx, in));
+        /* 3: intercepts that precede every exception */
+        if (info->icpt_stage == ICPT_FIRST) TRY(stage_intercept(ctx, info));
+        /* 4: privilege */
+        if (info->priv != PRIV_ANY) {
+            unsigned cpl;
+            TRY(emu_get_cpl(ctx, &cpl));
+            if (cpl != 0) return emu_gp0(ctx);
+        }
+        if (info->priv_check) TRY(info->priv_check(ctx, in));
+        /* 5: operand-value checks ordered before the intercept */
+        if (info->pre_check) TRY(info->pre_check(ctx, in));
+        /* 6: the ordinary intercept */
+        if (info->icpt_stage == ICPT_AFTER_EXC) TRY(stage_intercept(ctx, info));
+        /* 7: memory operand checks */
+        if (info->mem_check) TRY(info->mem_check(ctx, in));
+        /* 8: intercepts after the memory checks */
+        if (info->icpt_stage == ICPT_AFTER_MEM) TRY(stage_intercept(ctx, info));
     }
-    if (info->priv_check) TRY(info->priv_check(ctx, in));
-    /* 5: operand-value checks ordered before the intercept */
-    if (info->pre_check) TRY(info->pre_check(ctx, in));
-    /* 6: the ordinary intercept */
-    if (info->icpt_stage == ICPT_AFTER_EXC) TRY(stage_intercept(ctx, info));
-    /* 7: memory operand checks */
-    if (info->mem_check) TRY(info->mem_check(ctx, in));
-    /* 8: intercepts after the memory checks */
-    if (info->icpt_stage == ICPT_AFTER_MEM) TRY(stage_intercept(ctx, info));
     /* 9: execute and commit */
     if (!info->exec) return emu_unhandled(ctx, "instruction recognised but not emulated yet");
     /* EVEX-encoded (APX) instructions go through lib/apx.c for their NDD and NF forms. */

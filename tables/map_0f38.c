@@ -6,18 +6,18 @@
 #include "rows.h"
 
 /* 0F 38 F0/F1: MOVBE (no prefix or 66), CRC32 (F2, with 66 as the source-size prefix). */
-static const struct emu_oprow row_f0[4] = {
+static const struct emu_oprow m2_f0[4] = {
     F2_(MOVBE, 0, Gv, Mv, 0, MOVBE), F2_(MOVBE, 0, Gv, Mv, 0, MOVBE), UNK, F2_(CRC32, 0, Gy, Eb, 0, SSE4_2),
 };
-static const struct emu_oprow row_f1[4] = {
+static const struct emu_oprow m2_f1[4] = {
     F2_(MOVBE, 0, Mv, Gv, 0, MOVBE), F2_(MOVBE, 0, Mv, Gv, 0, MOVBE), UNK, F2_(CRC32, 0, Gy, Ev, 0, SSE4_2),
 };
 /* 0F 38 F6: ADCX (66) and ADOX (F3); the 66 is mandatory, not an operand-size prefix. */
-static const struct emu_oprow row_f6[4] = {
+static const struct emu_oprow m2_f6[4] = {
     UNK /* WRSS */, F2_(ADCX, 0, Gy, Ey, R_MAND66, ADX), F2_(ADOX, 0, Gy, Ey, 0, ADX), UNK,
 };
 /* 0F 38 82: INVPCID (66): register operand 64-bit in 64-bit mode, else 32 (any 66/REX.W). */
-static const struct emu_oprow row_82[4] = {
+static const struct emu_oprow m2_82[4] = {
     UNK, F2_(INVPCID, 0, SPEC(M_G, S_64, 0), Mdq, R_MAND66, INVPCID), UNK, UNK,
 };
 
@@ -25,10 +25,10 @@ static const struct emu_oprow row_82[4] = {
 
 const struct emu_oprow emu_map2[256] = {
     /* 00 */ U16, U16, U16, U16, U16, U16, U16, U16,
-    /* 80 */ UNK /* INVEPT */, UNK /* INVVPID */, BYPFX(row_82), UNK, UNK, UNK, UNK, UNK,
+    /* 80 */ UNK /* INVEPT */, UNK /* INVVPID */, BYPFX(m2_82), UNK, UNK, UNK, UNK, UNK,
              UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK,
     /* 90 */ U16, U16, U16, U16, U16, U16,
-    /* F0 */ BYPFX(row_f0), BYPFX(row_f1), UNK, UNK, UNK, UNK, BYPFX(row_f6), UNK,
+    /* F0 */ BYPFX(m2_f0), BYPFX(m2_f1), UNK, UNK, UNK, UNK, BYPFX(m2_f6), UNK,
              UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK,
 };
 

@@ -460,6 +460,8 @@ struct emu_insn {
     uint8_t mem16;        /**< 1 if 16-bit ModRM addressing. */
     uint8_t aux;          /**< Per-row parameter (condition code, ALU function, group member...). */
     uint8_t imm_size;     /**< Bytes of immediate in the encoding. */
+    uint8_t checks;       /**< Internal: the operation has stage checks or an intercept
+                               (cached with the decode so plain instructions skip stages 2-8). */
     int64_t disp;         /**< Displacement, sign-extended. */
     uint64_t imm;         /**< First immediate, sign- or zero-extended per the operand form. */
     uint64_t imm2;        /**< Second immediate (ENTER's level, far pointer selector). */
