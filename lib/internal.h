@@ -124,15 +124,55 @@ uint64_t emu_gpr_cur(const struct emu_ctx *ctx, unsigned reg);              /* i
 static inline uint64_t emu_gpr(const struct emu_ctx *ctx, unsigned reg) { return ctx->regs->gpr[reg]; }
 
 /* ---- memory ----------------------------------------------------------------------------- */
-/* Segmentation, limit, canonical: offset -> linear address.  acc is EMU_ACC_*. */
-enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, unsigned size,
-                           unsigned acc, uint64_t *la);
+/* Segmentation, limit, canonical: offset -> linear address.  acc is EMU_ACC_*.  Inline for
+ * the common 64-bit case (no FS/GS base, 48-bit canonical); everything else in lib/mem.c. */
+enum emu_status emu_linear_slow(struct emu_ctx *ctx, unsigned seg, uint64_t offset, unsigned size,
+                                unsigned acc, uint64_t *la);
+static inline enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset,
+                                         unsigned size, unsigned acc, uint64_t *la)
+{
+    if (EMU_LIKELY(ctx->s.mode == EMU_MODE_LONG64 && (seg < EMU_SEG_FS || seg > EMU_SEG_GS))) {
+        const uint64_t last = offset + (size ? size - 1 : 0);
+        /* canonical (48-bit) iff bits 63:47 are all equal, for the first and last byte */
+        if (EMU_LIKELY(((offset + (1ull << 47)) >> 48) == 0 && ((last + (1ull << 47)) >> 48) == 0)) {
+            *la = offset;
+            return EMU_OK;
+        }
+    }
+    return emu_linear_slow(ctx, seg, offset, size, acc, la);
+}
+/* Base memory flags for a data access at the current CPL (EMU_MEM_USER, EMU_MEM_AC). */
+static inline enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags)
+{
+    unsigned cpl;
+    TRY(emu_get_cpl(ctx, &cpl));
+    *flags = (cpl == 3 ? EMU_MEM_USER : 0) | ((ctx->s.rflags & EMU_FLAG_AC) ? EMU_MEM_AC : 0);
+    return EMU_OK;
+}
 /* Callback-level access at a linear address, with the alignment check; flags EMU_MEM_*. */
 enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size, unsigned flags);
 enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags);
-/* Both together: seg:offset. */
-enum emu_status emu_read_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, void *buf, unsigned size, unsigned flags);
-enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, const void *buf, unsigned size, unsigned flags);
+/* Both together: seg:offset (inline: they sit under every memory operand). */
+static inline enum emu_status emu_read_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, void *buf,
+                                           unsigned size, unsigned flags)
+{
+    uint64_t la;
+    unsigned f;
+    TRY(emu_linear(ctx, seg, off, size, EMU_ACC_R, &la));
+    TRY(emu_data_flags(ctx, &f));
+    if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
+    return emu_read_la(ctx, la, buf, size, f | flags);
+}
+static inline enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off,
+                                            const void *buf, unsigned size, unsigned flags)
+{
+    uint64_t la;
+    unsigned f;
+    TRY(emu_linear(ctx, seg, off, size, EMU_ACC_W, &la));
+    TRY(emu_data_flags(ctx, &f));
+    if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
+    return emu_write_la(ctx, la, buf, size, f | flags);
+}
 /* Implicit supervisor accesses (descriptor tables, TSS, IDT) at linear addresses. */
 enum emu_status emu_read_sys(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
 enum emu_status emu_write_sys(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size);
@@ -169,12 +209,24 @@ static inline void emu_store_le(uint8_t *p, uint64_t v, unsigned size)
 #endif
     for (unsigned i = 0; i < size && i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
-/* Base memory flags for a data access at the current CPL (EMU_MEM_USER, EMU_MEM_AC). */
-enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags);
 
 /* ---- operands --------------------------------------------------------------------------- */
 uint64_t emu_ea(struct emu_ctx *ctx, const struct emu_insn *in); /* effective address (offset) */
-enum emu_status emu_op_read(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val);
+enum emu_status emu_op_read_slow(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val);
+/* Register and immediate operands inline (the common case); memory and the rest out of line. */
+static inline enum emu_status emu_op_read(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val)
+{
+    const struct emu_operand *op = &in->ops[i];
+    if (EMU_LIKELY(op->kind == EMU_OPK_REG && !op->high8)) {
+        *val = ctx->regs->gpr[op->reg] & emu_mask(op->size);
+        return EMU_OK;
+    }
+    if (op->kind == EMU_OPK_IMM && op->reg == 0) {
+        *val = in->imm & emu_mask(op->size);
+        return EMU_OK;
+    }
+    return emu_op_read_slow(ctx, in, i, val);
+}
 /* Read a destination that will be written back: memory is checked for write access and the
  * linear address and old value are kept for emu_op_write (and for the LOCKed cmpxchg). */
 enum emu_status emu_op_read_rmw(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val);

@@ -28,8 +28,8 @@ static enum emu_status seg_fault(struct emu_ctx *ctx, unsigned seg)
     return emu_raise(ctx, seg == EMU_SEG_SS ? EMU_SS : EMU_GP, 1, 0);
 }
 
-enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, unsigned size,
-                           unsigned acc, uint64_t *la)
+enum emu_status emu_linear_slow(struct emu_ctx *ctx, unsigned seg, uint64_t offset, unsigned size,
+                                unsigned acc, uint64_t *la)
 {
     const struct emu_segment *sr;
     const unsigned mode = ctx->s.mode;
@@ -93,13 +93,6 @@ enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, u
     return EMU_OK;
 }
 
-enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags)
-{
-    unsigned cpl;
-    TRY(emu_get_cpl(ctx, &cpl));
-    *flags = (cpl == 3 ? EMU_MEM_USER : 0) | ((ctx->s.rflags & EMU_FLAG_AC) ? EMU_MEM_AC : 0);
-    return EMU_OK;
-}
 
 /* #AC(0): CPL 3, CR0.AM and RFLAGS.AC, a misaligned data access.  #PF has priority over #AC,
  * so when the embedder can probe, a faulting page is reported first. */
@@ -157,7 +150,13 @@ enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, 
     w->flags = (uint8_t)(flags | EMU_MEM_WRITE);
     w->locked = 0;
     w->phys = 0;
-    __builtin_memcpy(&s->wdata[s->wbytes], buf, size);
+    const uint8_t *src = buf;
+    uint8_t *dst = &s->wdata[s->wbytes];
+    if (size <= 16) { /* operand-sized writes: no library call */
+        for (unsigned i = 0; i < size; i++) dst[i] = src[i];
+    } else {
+        __builtin_memcpy(dst, src, size);
+    }
     s->wbytes = (uint16_t)(s->wbytes + size);
     return EMU_OK;
 }
@@ -174,28 +173,6 @@ enum emu_status emu_read_phys(struct emu_ctx *ctx, uint64_t pa, void *buf, unsig
     if (!ctx->ops->read_phys) return emu_unhandled(ctx, "missing callback: read_phys");
     if (ctx->ops->read_phys(ctx->opaque, pa, buf, size) != EMU_CB_OK) return emu_unhandled(ctx, "read_phys failed");
     return EMU_OK;
-}
-
-enum emu_status emu_read_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, void *buf,
-                             unsigned size, unsigned flags)
-{
-    uint64_t la;
-    unsigned f;
-    TRY(emu_linear(ctx, seg, off, size, EMU_ACC_R, &la));
-    TRY(emu_data_flags(ctx, &f));
-    if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
-    return emu_read_la(ctx, la, buf, size, f | flags);
-}
-
-enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, const void *buf,
-                              unsigned size, unsigned flags)
-{
-    uint64_t la;
-    unsigned f;
-    TRY(emu_linear(ctx, seg, off, size, EMU_ACC_W, &la));
-    TRY(emu_data_flags(ctx, &f));
-    if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
-    return emu_write_la(ctx, la, buf, size, f | flags);
 }
 
 enum emu_status emu_read_sys(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size)

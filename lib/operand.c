@@ -68,7 +68,7 @@ uint64_t emu_ea(struct emu_ctx *ctx, const struct emu_insn *in)
     return ea & emu_mask(in->addrsize);
 }
 
-enum emu_status emu_op_read(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val)
+enum emu_status emu_op_read_slow(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val)
 {
     const struct emu_operand *op = &in->ops[i];
     switch (op->kind) {

@@ -14,7 +14,7 @@ enum emu_status emu_raise(struct emu_ctx *ctx, unsigned vector, int has_ec, uint
     e->has_error_code = (uint8_t)(has_ec != 0);
     e->error_code = has_ec ? ec : 0;
     e->is_soft = 0;
-    e->insn_length = ctx->s.insn.length;
+    e->insn_length = ctx->s.cur ? ctx->s.cur->length : 0;
     e->cr2 = 0;
     return EMU_EXCEPTION;
 }
@@ -32,7 +32,7 @@ enum emu_status emu_from_cb(struct emu_ctx *ctx, enum emu_cb_status cb, const st
     case EMU_CB_FAULT:
         if (!exc) return emu_gp0(ctx); /* callbacks without an exception slot fault with #GP(0) */
         ctx->result.exception = *exc;
-        ctx->result.exception.insn_length = ctx->s.insn.length;
+        ctx->result.exception.insn_length = ctx->s.cur ? ctx->s.cur->length : 0;
         return EMU_EXCEPTION;
     case EMU_CB_RETRY: return EMU_RETRY;
     case EMU_CB_PENDING: return EMU_IO_PENDING;

@@ -27,7 +27,9 @@ const char *emu_mode_name(enum emu_mode mode)
 
 /* Mode from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/CS.D.  With the combined get_state callback
  * one call loads everything the mode, the CPL and most instructions need. */
-static enum emu_status compute_mode(struct emu_ctx *ctx)
+#define EMU_HOT static inline __attribute__((always_inline))
+
+EMU_HOT enum emu_status compute_mode(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
     uint64_t cr0, efer;
@@ -41,6 +43,9 @@ static enum emu_status compute_mode(struct emu_ctx *ctx)
         s->segs[EMU_SEG_CS] = st.cs;
         s->segs[EMU_SEG_SS] = st.ss;
         s->valid |= EMU_C_CR0 | EMU_C_CR4 | EMU_C_EFER | (EMU_C_SEG0 << EMU_SEG_CS) | (EMU_C_SEG0 << EMU_SEG_SS);
+        /* CPL = SS.DPL in protected modes; real and v86 mode set it below when they return */
+        s->cpl = (uint8_t)((st.ss.attr & EMU_SEGATTR_DPL) >> 5);
+        if ((st.cr0 & EMU_CR0_PE) && !(s->rflags & EMU_FLAG_VM)) s->valid |= EMU_C_CPL;
     }
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_PE)) {
@@ -62,7 +67,7 @@ static enum emu_status compute_mode(struct emu_ctx *ctx)
     return EMU_OK;
 }
 
-static enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
+EMU_HOT enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
 {
     env->mode = ctx->s.mode;
     env->vendor = (uint8_t)ctx->cfg.vendor;
@@ -93,7 +98,7 @@ static inline unsigned cache_slot(const uint8_t *b, unsigned n, unsigned mode)
     return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE - 1);
 }
 
-static int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b, unsigned n)
+EMU_HOT int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b, unsigned n)
 {
     if (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE) return 0;
     const struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, n, env->mode)];
@@ -108,7 +113,8 @@ static int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, cons
     }
     for (; i < e->len; i++)
         if (e->bytes[i] != b[i]) return 0;
-    ctx->s.insn = e->insn;
+    /* executed in place: executors treat the instruction as read-only (or restore it) */
+    ctx->s.cur = (struct emu_insn *)&e->insn;
     return 1;
 }
 
@@ -142,6 +148,7 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
     struct emu_insn *in = &s->insn;
     struct emu_dec_env env;
     const uint64_t rip = ctx->regs->rip;
+    s->cur = in;
     TRY(dec_env(ctx, &env));
 
     unsigned have = 0;
@@ -204,6 +211,7 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
     src = s->fetch;
 
 decoded:
+    in = s->cur;
     s->fetch_src = src;
     s->nfetch = (uint8_t)have;
     ctx->result.length = in->length;
@@ -287,7 +295,7 @@ void emu_event_tlb(struct emu_ctx *ctx, unsigned kind, uint64_t addr, uint32_t p
 
 static enum emu_status stage_intercept(struct emu_ctx *ctx, const struct emu_opinfo *info)
 {
-    if (info->icpt_info) return info->icpt_info(ctx, &ctx->s.insn);
+    if (info->icpt_info) return info->icpt_info(ctx, ctx->s.cur);
     return emu_intercept(ctx, info->icpt_code, 0, 0);
 }
 
@@ -388,6 +396,8 @@ static void fire_events(struct emu_ctx *ctx)
 static void reset_scratch(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
+    s->cur = &s->insn; /* no instruction yet: exceptions before decoding report length 0 */
+    s->insn.length = 0;
     s->valid = 0;
     s->nregw = s->nwrites = s->nevents = s->nsegw = 0;
     s->wbytes = 0;
@@ -407,25 +417,25 @@ enum emu_decode_status emu_decode(struct emu_ctx *ctx, const uint8_t *bytes, siz
     ctx->result.reason = 0;
     enum emu_status st = compute_mode(ctx);
     if (st == EMU_OK) st = fetch_decode(ctx, bytes, nbytes);
-    *out = s->insn;
+    *out = *s->cur;
     /* a fetch that faulted (or a missing callback) leaves no instruction */
     if (st != EMU_OK && st != EMU_EXCEPTION && st != EMU_UNHANDLED) return EMU_DEC_NEED_MORE;
-    if (st == EMU_EXCEPTION && s->insn.status == EMU_DEC_NEED_MORE) return EMU_DEC_NEED_MORE;
-    enum emu_decode_status ds = (enum emu_decode_status)s->insn.status;
-    const struct emu_opinfo *info = &emu_opinfo[s->insn.op];
+    if (st == EMU_EXCEPTION && out->status == EMU_DEC_NEED_MORE) return EMU_DEC_NEED_MORE;
+    enum emu_decode_status ds = (enum emu_decode_status)out->status;
+    const struct emu_opinfo *info = &emu_opinfo[out->op];
     if (ds == EMU_DEC_OK && info->modes && !(info->modes & MODE_BIT(s->mode))) ds = EMU_DEC_UD;
     out->status = (uint8_t)ds;
     return ds;
 }
 
-static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+EMU_HOT enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
 {
     struct emu_scratch *s = &ctx->s;
-    struct emu_insn *in = &s->insn;
 
     reset_scratch(ctx);
     TRY(compute_mode(ctx));
     TRY(fetch_decode(ctx, bytes, nbytes));
+    struct emu_insn *in = s->cur;
 
     const struct emu_opinfo *info = &emu_opinfo[in->op];
     /* RIP of the next instruction, wrapped to the code segment's operand size. */

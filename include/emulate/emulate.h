@@ -536,7 +536,8 @@ struct emu_dcache_entry {
  *        It lives in the context so that a step allocates nothing.
  */
 struct emu_scratch {
-    struct emu_insn insn;
+    struct emu_insn insn;        /* the instruction being decoded */
+    struct emu_insn *cur;        /* the instruction being executed: insn or a decode-cache entry */
     uint64_t rflags;             /* working RFLAGS */
     uint64_t next_rip;           /* RIP after the instruction (branches change it) */
     uint64_t cache_cr0, cache_cr4, cache_efer, cache_xcr0;
