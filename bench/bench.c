@@ -111,6 +111,45 @@ static enum emu_cb_status b_get_msr(void *o, uint32_t msr, uint64_t *v)
     return EMU_CB_OK;
 }
 
+/* Bulk REP callbacks: RAM ranges with memmove/memset, a port with a loop. */
+static enum emu_cb_status b_rep_movs(void *o, uint64_t dst, uint64_t src, unsigned size, uint64_t n,
+                                     int back, unsigned fl, uint64_t *done, struct emu_exception *e)
+{
+    struct vcpu *v = o;
+    const uint64_t bytes = n * size, d = back ? dst + size - bytes : dst, s = back ? src + size - bytes : src;
+    (void)fl; (void)e;
+    if (d + bytes > RAM_SIZE || s + bytes > RAM_SIZE) return EMU_CB_UNHANDLED;
+    memmove(v->ram + d, v->ram + s, bytes);
+    *done = n;
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status b_rep_stos(void *o, uint64_t dst, uint64_t val, unsigned size, uint64_t n,
+                                     int back, unsigned fl, uint64_t *done, struct emu_exception *e)
+{
+    struct vcpu *v = o;
+    const uint64_t bytes = n * size, d = back ? dst + size - bytes : dst;
+    (void)fl; (void)e;
+    if (d + bytes > RAM_SIZE) return EMU_CB_UNHANDLED;
+    if (size == 1) memset(v->ram + d, (int)val, bytes);
+    else for (uint64_t i = 0; i < n; i++) memcpy(v->ram + d + i * size, &val, size);
+    *done = n;
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status b_rep_outs(void *o, uint16_t port, uint64_t src, unsigned size, uint64_t n,
+                                     int back, unsigned fl, uint64_t *done, struct emu_exception *e)
+{
+    struct vcpu *v = o;
+    const uint64_t bytes = n * size, s = back ? src + size - bytes : src;
+    (void)port; (void)fl; (void)e;
+    if (s + bytes > RAM_SIZE) return EMU_CB_UNHANDLED;
+    for (uint64_t i = 0; i < bytes; i += size) v->port_last = v->ram[s + i];
+    v->outs += (unsigned)n;
+    *done = n;
+    return EMU_CB_OK;
+}
+
 static enum emu_cb_status b_get_state(void *o, struct emu_cpu_state *st)
 {
     (void)o;
@@ -134,7 +173,7 @@ static enum emu_cb_status b_io_out(void *o, uint16_t port, unsigned size, uint32
 static const struct emu_ops bench_ops = {
     .read = b_read, .write = b_write, .fetch = b_read, .cmpxchg = b_cmpxchg,
     .get_state = b_get_state, .get_seg = b_get_seg, .get_cr = b_get_cr, .get_msr = b_get_msr,
-    .io_out = b_io_out,
+    .io_out = b_io_out, .rep_movs = b_rep_movs, .rep_stos = b_rep_stos, .rep_outs = b_rep_outs,
 };
 
 /* ---- workloads -------------------------------------------------------------------------- */
@@ -185,12 +224,13 @@ static struct work works[] = {
     { "mmio_store", "mov [rbx], eax (MMIO write callback)", { 0x89, 0x03 }, 2, 1 },
     { "mmio_load", "mov eax, [rbx+rcx*8+0x10] (MMIO read callback)", { 0x8b, 0x44, 0xcb, 0x10 }, 4, 1 },
     { "add", "add eax, ebx", { 0x01, 0xd8 }, 2, 1 },
+    { "nop", "nop (the fixed cost of a step)", { 0x90 }, 1, 1 },
     { "lock_xadd", "lock xadd [rbx], eax (RAM, cmpxchg callback)", { 0xf0, 0x0f, 0xc1, 0x03 }, 4, 1 },
     { "cmpxchg", "cmpxchg [rbx], ecx (RAM)", { 0x0f, 0xb1, 0x0b }, 3, 1 },
     { "block1000", "1,000 mixed ALU instructions, fetched through the callback", { 0 }, 0, 1000, K_BLOCK },
-    { "rep_movsb", "rep movsb, 4 KiB RAM to RAM", { 0xf3, 0xa4 }, 2, 1, K_REP },
-    { "rep_stosq", "rep stosq, 4 KiB", { 0xf3, 0x48, 0xab }, 3, 1, K_REP },
-    { "rep_outsb", "rep outsb, 4 KiB to a port", { 0xf3, 0x6e }, 2, 1, K_REP },
+    { "rep_movsb", "rep movsb, 4 KiB RAM to RAM (bulk callback)", { 0xf3, 0xa4 }, 2, 1, K_REP },
+    { "rep_stosq", "rep stosq, 4 KiB (bulk callback)", { 0xf3, 0x48, 0xab }, 3, 1, K_REP },
+    { "rep_outsb", "rep outsb, 4 KiB to a port (bulk callback)", { 0xf3, 0x6e }, 2, 1, K_REP },
 };
 #define NWORKS (sizeof works / sizeof works[0])
 

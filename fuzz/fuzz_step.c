@@ -195,12 +195,35 @@ static enum emu_cb_status hcall(void *o, struct emu_regs *r)
     return verdict(o, NULL);
 }
 
+/* Bulk string callbacks: any done count (even more than asked) and any status. */
+static enum emu_cb_status bulk(struct fz *f, uint64_t count, uint64_t *done, struct emu_exception *e)
+{
+    *done = take64(f) % (count + 2);
+    return verdict(f, e);
+}
+static enum emu_cb_status rmovs(void *o, uint64_t d, uint64_t s, unsigned sz, uint64_t n, int b, unsigned fl, uint64_t *done, struct emu_exception *e)
+{
+    (void)d; (void)s; (void)sz; (void)b; (void)fl;
+    return bulk(o, n, done, e);
+}
+static enum emu_cb_status rstos(void *o, uint64_t d, uint64_t v, unsigned sz, uint64_t n, int b, unsigned fl, uint64_t *done, struct emu_exception *e)
+{
+    (void)d; (void)v; (void)sz; (void)b; (void)fl;
+    return bulk(o, n, done, e);
+}
+static enum emu_cb_status rio(void *o, uint16_t p, uint64_t a, unsigned sz, uint64_t n, int b, unsigned fl, uint64_t *done, struct emu_exception *e)
+{
+    (void)p; (void)a; (void)sz; (void)b; (void)fl;
+    return bulk(o, n, done, e);
+}
+
 static const struct emu_ops ops = {
     .read = rd, .write = wr, .fetch = rd, .cmpxchg = cx, .probe = pr, .read_phys = rdp,
     .write_phys = wrp, .get_seg = gseg, .set_seg = sseg, .get_dtr = gdtr, .set_dtr = sdtr,
     .get_cr = gcr, .set_cr = scr, .get_dr = gdr, .set_dr = sdr, .get_msr = gmsr, .set_msr = smsr,
     .get_xcr = gxcr, .set_xcr = sxcr, .cpuid = cpuid, .io_in = ioin, .io_out = ioout,
     .intercept = icpt, .event = event, .hypercall = hcall,
+    .rep_movs = rmovs, .rep_stos = rstos, .rep_ins = rio, .rep_outs = rio,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

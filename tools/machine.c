@@ -47,6 +47,13 @@ void machine_peek(struct machine *m, uint64_t addr, void *data, size_t n)
     }
 }
 
+static uint64_t emu_load_le_host(const uint8_t *b, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size && i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
 uint64_t machine_peek64(struct machine *m, uint64_t addr, unsigned size)
 {
     uint8_t b[8] = { 0 };
@@ -413,6 +420,96 @@ static enum emu_cb_status cb_hypercall(void *o, struct emu_regs *regs)
     return EMU_CB_OK;
 }
 
+/* Bulk string callbacks: element by element here (the test machine values exactness over
+ * speed), stopping at the first element that faults with *done = the elements before it. */
+static enum emu_cb_status bulk_elem(struct machine *m, uint64_t dst, uint64_t src, int has_src,
+                                    int has_dst, uint64_t value, unsigned size, uint64_t k,
+                                    int back, unsigned flags, struct emu_exception *exc, uint8_t *buf)
+{
+    const uint64_t off = back ? (uint64_t)0 - k * size : k * size;
+    if (has_src) {
+        enum emu_cb_status st = check_range(m, src + off, size, flags & ~(unsigned)EMU_MEM_WRITE, exc);
+        if (st != EMU_CB_OK) return st;
+        machine_peek(m, src + off, buf, size);
+    } else {
+        for (unsigned i = 0; i < size; i++) buf[i] = (uint8_t)(value >> (8 * i));
+    }
+    if (has_dst) {
+        enum emu_cb_status st = check_range(m, dst + off, size, flags | EMU_MEM_WRITE, exc);
+        if (st != EMU_CB_OK) return st;
+        machine_poke(m, dst + off, buf, size);
+        record_write(m, dst + off, size);
+    }
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_rep_movs(void *o, uint64_t dst, uint64_t src, unsigned size, uint64_t count,
+                                      int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
+{
+    struct machine *m = o;
+    uint8_t buf[8];
+    m->nbulk++;
+    for (*done = 0; *done < count; (*done)++) {
+        enum emu_cb_status st = bulk_elem(m, dst, src, 1, 1, 0, size, *done, back, flags, exc, buf);
+        if (st != EMU_CB_OK) return st;
+    }
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_rep_stos(void *o, uint64_t dst, uint64_t value, unsigned size, uint64_t count,
+                                      int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
+{
+    struct machine *m = o;
+    uint8_t buf[8];
+    m->nbulk++;
+    for (*done = 0; *done < count; (*done)++) {
+        enum emu_cb_status st = bulk_elem(m, dst, 0, 0, 1, value, size, *done, back, flags, exc, buf);
+        if (st != EMU_CB_OK) return st;
+    }
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_rep_ins(void *o, uint16_t port, uint64_t dst, unsigned size, uint64_t count,
+                                     int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
+{
+    struct machine *m = o;
+    uint8_t buf[8];
+    (void)port;
+    m->nbulk++;
+    for (*done = 0; *done < count; (*done)++) {
+        enum emu_cb_status st = bulk_elem(m, dst, 0, 0, 1, m->port_in_value, size, *done, back, flags, exc, buf);
+        if (st != EMU_CB_OK) return st;
+    }
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_rep_outs(void *o, uint16_t port, uint64_t src, unsigned size, uint64_t count,
+                                      int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
+{
+    struct machine *m = o;
+    uint8_t buf[8];
+    m->nbulk++;
+    for (*done = 0; *done < count; (*done)++) {
+        enum emu_cb_status st = bulk_elem(m, 0, src, 1, 0, 0, size, *done, back, flags, exc, buf);
+        if (st != EMU_CB_OK) return st;
+        m->nouts++;
+        m->last_out_port = port;
+        m->last_out_val = (uint32_t)emu_load_le_host(buf, size);
+    }
+    return EMU_CB_OK;
+}
+
+const struct emu_ops machine_ops_bulk = {
+    .read = cb_read, .write = cb_write, .fetch = cb_fetch, .cmpxchg = cb_cmpxchg, .probe = cb_probe,
+    .read_phys = cb_read_phys, .write_phys = cb_write_phys,
+    .get_seg = cb_get_seg, .set_seg = cb_set_seg, .get_dtr = cb_get_dtr, .set_dtr = cb_set_dtr,
+    .get_cr = cb_get_cr, .set_cr = cb_set_cr, .get_dr = cb_get_dr, .set_dr = cb_set_dr,
+    .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
+    .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
+    .rep_movs = cb_rep_movs, .rep_stos = cb_rep_stos, .rep_ins = cb_rep_ins, .rep_outs = cb_rep_outs,
+    .intercept = cb_intercept, .event = cb_event, .hypercall = NULL,
+};
+
 const struct emu_ops machine_ops = {
     .read = cb_read, .write = cb_write, .fetch = cb_fetch, .cmpxchg = cb_cmpxchg, .probe = cb_probe,
     .read_phys = cb_read_phys, .write_phys = cb_write_phys,
@@ -446,7 +543,8 @@ static void seg_set(struct emu_segment *s, uint16_t sel, uint64_t base, uint32_t
 
 void machine_reset_ctx(struct machine *m)
 {
-    emu_init(&m->ctx, &m->cfg, m->hypercall_enabled ? &machine_ops_hc : &machine_ops, m, &m->regs);
+    const struct emu_ops *ops = m->hypercall_enabled ? &machine_ops_hc : m->bulk ? &machine_ops_bulk : &machine_ops;
+    emu_init(&m->ctx, &m->cfg, ops, m, &m->regs);
 }
 
 struct machine *machine_new(enum emu_mode mode, const struct emu_config *cfg)

@@ -62,6 +62,8 @@ struct machine {
     int io_pending_once;            /* testing EMU_IO_PENDING: the next io_in/read says PENDING */
     int read_pending_once;
     int cmpxchg_fail_once;          /* testing the LOCK retry path */
+    int bulk;                       /* use the bulk REP string callbacks (machine_ops_bulk) */
+    unsigned nbulk;                 /* bulk callbacks made */
     /* hypercall support (not in a bare replay) */
     int hypercall_enabled;
     unsigned nhypercalls;
@@ -72,6 +74,7 @@ struct machine {
 };
 
 extern const struct emu_ops machine_ops;
+extern const struct emu_ops machine_ops_bulk; /* machine_ops plus the bulk REP callbacks */
 
 /* A machine in the reset-like state of a mode (flat segments, CR0/CR4/EFER consistent). */
 struct machine *machine_new(enum emu_mode mode, const struct emu_config *cfg);

@@ -282,7 +282,23 @@ int vec_load(const char *line, struct vec *v, char *err, size_t errlen)
     } else {
         v->flags_mask = ~0ull;
     }
-    if ((x = json_get(r, "final")) && only_keys(x, final_keys, "final", err, errlen)) return -1;
+    if ((x = json_get(r, "final"))) {
+        if (only_keys(x, final_keys, "final", err, errlen)) return -1;
+        /* the shapes check_state relies on */
+        static const char *const objs[] = { "regs", "segs", "cr", "dr", "msr", "dt", 0 };
+        for (const char *const *k = objs; *k; k++) {
+            const struct json *y = json_get(x, *k);
+            if (y && y->type != JSON_OBJECT) FAIL("final.%s: expected an object", *k);
+        }
+        const struct json *y = json_get(x, "mem");
+        if (y && y->type != JSON_ARRAY) FAIL("final.mem: expected an array");
+        y = json_get(x, "xcr0");
+        uint64_t tmp;
+        if (y && json_u64(y, &tmp)) FAIL("final.xcr0: expected a number");
+        const struct json *segs = json_get(x, "segs");
+        for (size_t i = 0; segs && i < segs->n; i++)
+            if (segs->items[i].type != JSON_OBJECT) FAIL("final.segs.%s: expected an object", segs->keys[i]);
+    }
     if ((x = json_get(r, "exception")) && only_keys(x, exc_keys, "exception", err, errlen)) return -1;
     if ((x = json_get(r, "intercept")) && only_keys(x, icpt_keys, "intercept", err, errlen)) return -1;
     if ((x = json_get(r, "events")) && x->type != JSON_ARRAY) FAIL("events: expected an array");

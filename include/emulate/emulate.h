@@ -381,6 +381,28 @@ struct emu_ops {
     enum emu_cb_status (*io_in)(void *opaque, uint16_t port, unsigned size, uint32_t *val);
     enum emu_cb_status (*io_out)(void *opaque, uint16_t port, unsigned size, uint32_t val);
 
+    /* ---- optional bulk string operations (REP MOVS/STOS/INS/OUTS) ---------------------------
+     * One call does many iterations.  dst/src are the linear addresses of the first element (the
+     * highest one when backwards, i.e. DF = 1); elements are size bytes.  The library calls these
+     * only when the whole batch passed segmentation and the canonical check, and rep_movs only
+     * when source and destination do not overlap in a way that makes element order matter (so a
+     * memmove of the range is correct).  Set *done to the elements completed; on a #PF at element
+     * k, fill *exc and return EMU_CB_FAULT with *done = k: the library commits k iterations and
+     * reports the fault, as hardware does.  EMU_CB_UNHANDLED (or *done = 0 with EMU_CB_OK) makes
+     * the library fall back to one element at a time through read/write/io callbacks. */
+    enum emu_cb_status (*rep_movs)(void *opaque, uint64_t dst, uint64_t src, unsigned size,
+                                   uint64_t count, int backwards, unsigned flags, uint64_t *done,
+                                   struct emu_exception *exc);
+    enum emu_cb_status (*rep_stos)(void *opaque, uint64_t dst, uint64_t value, unsigned size,
+                                   uint64_t count, int backwards, unsigned flags, uint64_t *done,
+                                   struct emu_exception *exc);
+    enum emu_cb_status (*rep_ins)(void *opaque, uint16_t port, uint64_t dst, unsigned size,
+                                  uint64_t count, int backwards, unsigned flags, uint64_t *done,
+                                  struct emu_exception *exc);
+    enum emu_cb_status (*rep_outs)(void *opaque, uint16_t port, uint64_t src, unsigned size,
+                                   uint64_t count, int backwards, unsigned flags, uint64_t *done,
+                                   struct emu_exception *exc);
+
     /* ---- nesting and events ------------------------------------------------------------- */
     /** Nested guests only (emu_config.nested): return non-zero if L1 intercepts this.
      *  The library has filled the exit code and exit information. */
