@@ -291,7 +291,7 @@ static unsigned run_once(const struct work *w)
 }
 
 /* The region callgrind measures (--toggle-collect=measured). */
-__attribute__((noinline)) static unsigned long measured(const struct work *w, unsigned long n)
+__attribute__((noinline, noclone)) static unsigned long measured(const struct work *w, unsigned long n)
 {
     unsigned long insns = 0;
     for (unsigned long i = 0; i < n; i++) insns += run_once(w);
@@ -323,7 +323,7 @@ static double time_work(const struct work *w, unsigned long n)
 
 static const uint8_t zydis_insn[] = { 0x48, 0x8b, 0x44, 0xcb, 0x10 }; /* mov rax,[rbx+rcx*8+0x10] */
 
-__attribute__((noinline)) static unsigned long zydis_measured(unsigned long n)
+__attribute__((noinline, noclone)) static unsigned long zydis_measured(unsigned long n)
 {
     ZydisDecoder d;
     ZydisDecodedInstruction ins;
@@ -349,7 +349,7 @@ static double time_zydis(unsigned long n)
 
 typedef void (*native_fn)(void);
 
-__attribute__((noinline)) static unsigned long native_measured(native_fn fn, unsigned long n)
+__attribute__((noinline, noclone)) static unsigned long native_measured(native_fn fn, unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++) fn();
     return n * block_count;
@@ -386,13 +386,13 @@ static void uc_setup(void)
 }
 
 /* One instruction per uc_emu_start: what an exit handler built on Unicorn would do. */
-__attribute__((noinline)) static unsigned long unicorn_single_measured(unsigned long n)
+__attribute__((noinline, noclone)) static unsigned long unicorn_single_measured(unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++) uc_emu_start(uc, 0x1000, 0x1002, 0, 1);
     return n;
 }
 
-__attribute__((noinline)) static unsigned long unicorn_block_measured(unsigned long n)
+__attribute__((noinline, noclone)) static unsigned long unicorn_block_measured(unsigned long n)
 {
     for (unsigned long i = 0; i < n; i++) uc_emu_start(uc, 0x10000, 0x10000 + block_len, 0, 0);
     return n * block_count;
