@@ -245,6 +245,8 @@ static void setup(void)
     memset(&cfg, 0, sizeof cfg);
     cfg.vendor = EMU_VENDOR_AMD;
     cfg.maxphyaddr = 48;
+    /* BENCH_NO_DECODE_CACHE=1 measures the decoder instead of the cache */
+    if (getenv("BENCH_NO_DECODE_CACHE")) cfg.model_flags |= EMU_MODEL_NO_DECODE_CACHE;
     emu_init(&C, &cfg, &bench_ops, &V, &V.regs);
     make_block();
     memcpy(V.ram + 0x10000, block, block_len + 1);
