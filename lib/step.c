@@ -26,7 +26,7 @@ const char *emu_mode_name(enum emu_mode mode)
 }
 
 /* Mode from CR0.PE, RFLAGS.VM, EFER.LMA and CS.L/CS.D. */
-static enum emu_status compute_mode(struct emu_ctx *ctx)
+enum emu_status emu_compute_mode(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
     uint64_t cr0, efer;
@@ -261,6 +261,17 @@ enum emu_status emu_commit(struct emu_ctx *ctx)
     }
     s->nwrites = 0;
     s->wbytes = 0;
+    /* CR writes a task switch defers: after the memory writes, which the old CR3 translates. */
+    if (s->crw_mask) {
+        if (!ops->set_cr) return emu_unhandled(ctx, "missing callback: set_cr");
+        if ((s->crw_mask & 1) && ops->set_cr(ctx->opaque, 0, s->crw_cr0) != EMU_CB_OK)
+            return emu_unhandled(ctx, "set_cr failed");
+        if ((s->crw_mask & 8) && ops->set_cr(ctx->opaque, 3, s->crw_cr3) != EMU_CB_OK)
+            return emu_unhandled(ctx, "set_cr failed");
+        if (s->crw_mask & 1) s->cache_cr0 = s->crw_cr0;
+        s->crw_mask = 0;
+    s->keep_rf = 0;
+    }
     for (unsigned i = 0; i < s->nsegw; i++) {
         if (!ops->set_seg) return emu_unhandled(ctx, "missing callback: set_seg");
         ops->set_seg(ctx->opaque, (enum emu_seg)s->segw_idx[i], &s->segw_val[i]);
@@ -283,7 +294,7 @@ void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *
             return;
         }
     }
-    if (s->nsegw < 4) {
+    if (s->nsegw < EMU_NUM_SEGS) {
         s->segw_idx[s->nsegw] = (uint8_t)seg;
         s->segw_val[s->nsegw++] = *val;
     } else {
@@ -291,7 +302,7 @@ void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *
     }
 }
 
-static void fire_events(struct emu_ctx *ctx)
+void emu_fire_events(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
     if (ctx->ops->event)
@@ -304,6 +315,8 @@ static void reset_scratch(struct emu_ctx *ctx)
     struct emu_scratch *s = &ctx->s;
     s->valid = 0;
     s->nregw = s->nwrites = s->nevents = s->nsegw = 0;
+    s->crw_mask = 0;
+    s->keep_rf = 0;
     s->wbytes = 0;
     s->rmw_valid = 0;
     s->cmpxchg_failed = 0;
@@ -312,13 +325,25 @@ static void reset_scratch(struct emu_ctx *ctx)
     s->tf_at_start = (s->rflags & EMU_FLAG_TF) != 0;
 }
 
+/* Start an operation outside emu_step (emu_deliver): fresh scratch and the current mode. */
+enum emu_status emu_begin(struct emu_ctx *ctx)
+{
+    reset_scratch(ctx);
+    __builtin_memset(&ctx->s.insn, 0, sizeof ctx->s.insn);
+    ctx->result.reason = 0;
+    ctx->result.length = 0;
+    ctx->result.op = 0;
+    ctx->result.mnemonic = "(bad)";
+    return emu_compute_mode(ctx);
+}
+
 enum emu_decode_status emu_decode(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
                                   struct emu_insn *out)
 {
     struct emu_scratch *s = &ctx->s;
     reset_scratch(ctx);
     ctx->result.reason = 0;
-    enum emu_status st = compute_mode(ctx);
+    enum emu_status st = emu_compute_mode(ctx);
     if (st == EMU_OK) st = fetch_decode(ctx, bytes, nbytes);
     *out = s->insn;
     /* a fetch that faulted (or a missing callback) leaves no instruction */
@@ -337,7 +362,7 @@ static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_
     struct emu_insn *in = &s->insn;
 
     reset_scratch(ctx);
-    TRY(compute_mode(ctx));
+    TRY(emu_compute_mode(ctx));
     TRY(fetch_decode(ctx, bytes, nbytes));
 
     const struct emu_opinfo *info = &emu_opinfo[in->op];
@@ -372,7 +397,9 @@ static enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size_
     /* 9: execute and commit */
     if (!info->exec) return emu_unhandled(ctx, "instruction recognised but not emulated yet");
     TRY(info->exec(ctx, in));
-    s->rflags &= ~(uint64_t)EMU_FLAG_RF; /* RF is cleared when an instruction retires */
+    /* RF is cleared when an instruction retires, unless the instruction loaded it (IRET, a
+     * task switch). */
+    if (!s->keep_rf) s->rflags &= ~(uint64_t)EMU_FLAG_RF;
     return emu_commit(ctx);
 }
 
@@ -392,7 +419,7 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
     }
     if (st == EMU_OK) {
         ctx->s.have_completion = 0;
-        fire_events(ctx);
+        emu_fire_events(ctx);
         /* Single-step: TF set when the instruction began means a #DB trap after it. */
         if (ctx->s.tf_at_start && ctx->ops->event) {
             struct emu_event ev = { 0 };

@@ -489,7 +489,7 @@ struct emu_result {
 /* ============================================================================================ */
 
 /** @brief Internal limits of the per-step scratch state. */
-enum { EMU_MAX_WRITES = 16, EMU_MAX_WRITE_BYTES = 512, EMU_MAX_REGW = 16, EMU_MAX_EVENTS = 8 };
+enum { EMU_MAX_WRITES = 24, EMU_MAX_WRITE_BYTES = 512, EMU_MAX_REGW = 16, EMU_MAX_EVENTS = 8 };
 
 /** @brief Internal: one buffered memory write (committed at retirement). */
 struct emu_wlog {
@@ -520,8 +520,12 @@ struct emu_scratch {
     uint64_t regw_val[EMU_MAX_REGW];
     struct emu_wlog writes[EMU_MAX_WRITES];
     uint8_t wdata[EMU_MAX_WRITE_BYTES];
-    uint8_t segw_idx[4];
-    struct emu_segment segw_val[4];
+    uint8_t segw_idx[EMU_NUM_SEGS];  /* a task switch writes all eight */
+    struct emu_segment segw_val[EMU_NUM_SEGS];
+    uint8_t crw_mask;            /* CR writes deferred to commit, after the memory writes
+                                    (task switch: CR0.TS and CR3): bit n = CRn */
+    uint64_t crw_cr0, crw_cr3;
+    uint8_t keep_rf;             /* IRET / task switch loaded RF: do not clear it at retirement */
     struct emu_event events[EMU_MAX_EVENTS];
     uint64_t rmw_la, rmw_old;    /* read-modify-write destination: linear address, old value */
     uint8_t rmw_valid, rmw_flags, cmpxchg_failed, tf_at_start;
