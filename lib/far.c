@@ -135,8 +135,6 @@ static enum emu_status far_real(struct emu_ctx *ctx, uint16_t sel, uint64_t off)
  * ist: 0, or the IST index (64-bit TSS only).  The new SS is loaded (*ss_out) but not
  * committed; desc_out gets its descriptor for the accessed bit. */
 enum emu_status emu_inner_stack(struct emu_ctx *ctx, unsigned dpl, int lma, unsigned ist, unsigned ext,
-                                struct emu_stk *k, struct emu_desc *ssd);
-enum emu_status emu_inner_stack(struct emu_ctx *ctx, unsigned dpl, int lma, unsigned ist, unsigned ext,
                                 struct emu_stk *k, struct emu_desc *ssd)
 {
     const struct emu_segment *tr;

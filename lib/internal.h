@@ -205,6 +205,10 @@ enum emu_status emu_stk_push(struct emu_ctx *ctx, struct emu_stk *k, uint64_t va
 enum emu_status emu_stk_pop(struct emu_ctx *ctx, struct emu_stk *k, uint64_t *val, unsigned n);
 /* Room for n bytes below (push) the stack pointer, checked before a frame is written. */
 enum emu_status emu_stk_room(struct emu_ctx *ctx, const struct emu_stk *k, unsigned n);
+/* The stack of an inner privilege level (dpl) from the TSS: SSn:ESPn (legacy, with the new-SS
+ * checks: #TS/#SS with ext), RSPn or ISTn (ist != 0, long mode; SS null with RPL = dpl). */
+enum emu_status emu_inner_stack(struct emu_ctx *ctx, unsigned dpl, int lma, unsigned ist, unsigned ext,
+                                struct emu_stk *k, struct emu_desc *ssd);
 /* The current SS:rSP as a struct emu_stk (error code 0). */
 enum emu_status emu_stk_current(struct emu_ctx *ctx, struct emu_stk *k);
 

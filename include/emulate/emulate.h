@@ -587,6 +587,33 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
 void emu_complete_io(struct emu_ctx *ctx, const void *data, unsigned size);
 
 /**
+ * @brief Deliver an event to the guest as the processor does (optional: emu_step only reports
+ *        events; an embedder may deliver them itself or call this).
+ *
+ * exc is an event as emu_step reports it (result.exception), or built by the caller for an
+ * external interrupt (vector >= 32, is_soft = 0) or NMI.  The vCPU state must be the one the
+ * event happened in: RIP at the faulting instruction for faults, at the INT n / INT3 / INTO /
+ * INT1 instruction for software interrupts (is_soft, insn_length: the return address is
+ * RIP + insn_length), at the next instruction for traps and interrupts.  INT1 (ICEBP) is
+ * recognised by is_soft == 2, or vector 1 with insn_length 1 as emu_step reports it.
+ *
+ * Real mode uses the IVT; virtual-8086 mode the VME redirection for software interrupts;
+ * protected and long mode the IDT: task gates (a task switch), interrupt and trap gates, the
+ * gate-DPL check of software interrupts, the stack switch through the TSS (IST in long mode),
+ * the error-code push and the RFLAGS changes.  A fault during delivery is handled as the
+ * processor does: #DF(0) for a contributory fault on a contributory fault or on #PF (and a #PF
+ * on #PF), else the new fault is delivered instead; CR2 is written when a #PF is delivered.
+ *
+ * @return EMU_OK (delivered and committed: registers, segments, stack, CR2); EMU_INTERCEPT in a
+ *         nested guest when L1 intercepts the exception (exit 0x40 + vector, EXITINFO1 = error
+ *         code, EXITINFO2 = CR2 for #PF); EMU_UNHANDLED with reason "triple fault: shutdown"
+ *         on a fault while delivering #DF, or for a missing callback; EMU_RETRY if a callback
+ *         asked.  Only EMU_OK commits anything, except that a task switch through a task gate
+ *         commits at its commit point (see emu_step's task-switch note in lib/task.c).
+ */
+enum emu_status emu_deliver(struct emu_ctx *ctx, const struct emu_exception *exc);
+
+/**
  * @brief Decode the instruction at CS:RIP for the vCPU of ctx (mode from its state) without
  *        executing it.  Returns the decoder status; *out holds the instruction.
  */
