@@ -105,6 +105,15 @@ static inline void emu_store_le(uint8_t *p, uint64_t v, unsigned size)
 {
     for (unsigned i = 0; i < size && i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
+/* The built-in page walker (lib/paging.c, EMU_MODEL_BUILTIN_PAGING): linear -> physical with
+ * the #PF rules; reads through read_phys, writes buffered as physical writes. */
+enum emu_status emu_translate(struct emu_ctx *ctx, uint64_t la, unsigned flags, uint64_t *pa);
+enum emu_status emu_paging_read(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size, unsigned flags);
+enum emu_status emu_paging_write(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags);
+static inline int emu_builtin_paging(const struct emu_ctx *ctx)
+{
+    return (ctx->cfg.model_flags & EMU_MODEL_BUILTIN_PAGING) != 0;
+}
 /* Base memory flags for a data access at the current CPL (EMU_MEM_USER, EMU_MEM_AC). */
 enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags);
 

@@ -116,13 +116,17 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
         }
         unsigned to_page = 4096 - (unsigned)(la & 4095);
         if (want > to_page) want = to_page;
-        if (!ctx->ops->fetch) return emu_unhandled(ctx, "missing callback: fetch");
         unsigned cpl, flags = EMU_MEM_FETCH;
         TRY(emu_get_cpl(ctx, &cpl));
         if (cpl == 3) flags |= EMU_MEM_USER;
-        struct emu_exception exc = { 0 };
-        enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, la, s->fetch + have, want, flags, &exc);
-        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        if (emu_builtin_paging(ctx)) {
+            TRY(emu_paging_read(ctx, la, s->fetch + have, want, flags));
+        } else {
+            if (!ctx->ops->fetch) return emu_unhandled(ctx, "missing callback: fetch");
+            struct emu_exception exc = { 0 };
+            enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, la, s->fetch + have, want, flags, &exc);
+            if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        }
         have += want;
     }
     s->nfetch = (uint8_t)have;
@@ -236,7 +240,18 @@ enum emu_status emu_commit(struct emu_ctx *ctx)
         const uint8_t *data = &s->wdata[w->off];
         enum emu_cb_status cb;
         __builtin_memset(&exc, 0, sizeof exc);
-        if (w->phys) {
+        if (w->phys && w->locked && ops->cmpxchg_phys) {
+            /* a LOCKed write the built-in walker translated */
+            uint8_t expected[16];
+            int swapped = 0;
+            emu_store_le(expected, w->old, w->size > 8 ? 8 : w->size);
+            if (w->size > 8) emu_store_le(expected + 8, w->old_hi, w->size - 8);
+            cb = ops->cmpxchg_phys(ctx->opaque, w->la, expected, data, w->size, &swapped);
+            if (cb == EMU_CB_OK && !swapped) {
+                s->cmpxchg_failed = 1;
+                return EMU_RETRY;
+            }
+        } else if (w->phys) {
             if (!ops->write_phys) return emu_unhandled(ctx, "missing callback: write_phys");
             cb = ops->write_phys(ctx->opaque, w->la, data, w->size);
         } else if (w->locked && ops->cmpxchg) {

@@ -141,6 +141,7 @@ static enum emu_cb_status cb_read(void *o, uint64_t la, void *buf, unsigned size
                                   struct emu_exception *exc)
 {
     struct machine *m = o;
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags, exc);
     if (st != EMU_CB_OK) return st;
     if (m->read_pending_once) {
@@ -155,6 +156,7 @@ static enum emu_cb_status cb_write(void *o, uint64_t la, const void *buf, unsign
                                    unsigned flags, struct emu_exception *exc)
 {
     struct machine *m = o;
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags | EMU_MEM_WRITE, exc);
     if (st != EMU_CB_OK) return st;
     machine_poke(m, la, buf, size);
@@ -166,6 +168,7 @@ static enum emu_cb_status cb_fetch(void *o, uint64_t la, void *buf, unsigned siz
                                    struct emu_exception *exc)
 {
     struct machine *m = o;
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags | EMU_MEM_FETCH, exc);
     if (st != EMU_CB_OK) return st;
     machine_peek(m, la, buf, size);
@@ -178,6 +181,7 @@ static enum emu_cb_status cb_cmpxchg(void *o, uint64_t la, void *expected, const
 {
     struct machine *m = o;
     uint8_t cur[16];
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags | EMU_MEM_WRITE, exc);
     if (st != EMU_CB_OK) return st;
     machine_peek(m, la, cur, size);
@@ -202,7 +206,32 @@ static enum emu_cb_status cb_cmpxchg(void *o, uint64_t la, void *expected, const
 static enum emu_cb_status cb_probe(void *o, uint64_t la, unsigned size, unsigned flags,
                                    struct emu_exception *exc)
 {
+    if (((struct machine *)o)->phys_only) return EMU_CB_UNHANDLED;
     return check_range(o, la, size, flags, exc);
+}
+
+static enum emu_cb_status cb_cmpxchg_phys(void *o, uint64_t pa, void *expected, const void *desired,
+                                          unsigned size, int *swapped)
+{
+    struct machine *m = o;
+    uint8_t cur[16];
+    m->ncmpxchg_phys++;
+    machine_peek(m, pa, cur, size);
+    if (memcmp(cur, expected, size) == 0) {
+        machine_poke(m, pa, desired, size);
+        record_write(m, pa, size);
+        *swapped = 1;
+    } else {
+        memcpy(expected, cur, size);
+        *swapped = 0;
+    }
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_get_pkru(void *o, uint32_t *pkru)
+{
+    *pkru = ((struct machine *)o)->pkru;
+    return EMU_CB_OK;
 }
 
 static enum emu_cb_status cb_read_phys(void *o, uint64_t pa, void *buf, unsigned size)
@@ -421,6 +450,7 @@ const struct emu_ops machine_ops = {
     .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
     .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
     .intercept = cb_intercept, .event = cb_event, .hypercall = NULL,
+    .cmpxchg_phys = cb_cmpxchg_phys, .get_pkru = cb_get_pkru,
 };
 
 /* The ops with a hypercall handler, for embedder-style tests. */
@@ -432,6 +462,7 @@ static const struct emu_ops machine_ops_hc = {
     .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
     .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
     .intercept = cb_intercept, .event = cb_event, .hypercall = cb_hypercall,
+    .cmpxchg_phys = cb_cmpxchg_phys, .get_pkru = cb_get_pkru,
 };
 
 /* ---- set-up ----------------------------------------------------------------------------- */

@@ -62,6 +62,12 @@ struct machine {
     int io_pending_once;            /* testing EMU_IO_PENDING: the next io_in/read says PENDING */
     int read_pending_once;
     int cmpxchg_fail_once;          /* testing the LOCK retry path */
+    /* physical-only mode (EMU_MODEL_BUILTIN_PAGING tests): the linear-address callbacks
+     * (read, write, fetch, cmpxchg, probe) refuse, so only the library's walker can reach
+     * memory, through read_phys / write_phys / cmpxchg_phys on page tables in this memory */
+    int phys_only;
+    uint32_t pkru;                  /* what get_pkru answers */
+    unsigned ncmpxchg_phys;         /* cmpxchg_phys calls (A/D updates) */
     /* hypercall support (not in a bare replay) */
     int hypercall_enabled;
     unsigned nhypercalls;

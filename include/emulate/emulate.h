@@ -179,7 +179,13 @@ enum emu_model_flags {
     EMU_MODEL_CR0_NW_IGNORED = 1u << 1,
     /** The library assumes paging is on when CR0.PG is set and translates nothing itself:
      *  memory callbacks receive linear addresses (the default).  With this flag the built-in
-     *  walker translates through read_phys/cmpxchg_phys instead. */
+     *  walker (lib/paging.c) translates every access (data, stack, fetch, descriptor tables)
+     *  itself: 32-bit (PSE, PSE-36), PAE, 4-level and 5-level (CR4.LA57) paging, 2M/4M/1G pages,
+     *  NX (EFER.NXE), CR0.WP, SMEP, SMAP (RFLAGS.AC, implicit supervisor accesses), protection
+     *  keys (ops->get_pkru) and the #PF error code (P, W, U, RSVD, I, PK), setting accessed and
+     *  dirty bits through ops->cmpxchg_phys.  Only read_phys, write_phys and cmpxchg_phys are
+     *  then used for memory; read/write/fetch/cmpxchg/probe may be NULL.  With CR0.PG = 0 the
+     *  linear address is the physical one. */
     EMU_MODEL_BUILTIN_PAGING = 1u << 2
 };
 
@@ -373,6 +379,17 @@ struct emu_ops {
     void (*event)(void *opaque, const struct emu_event *ev);
     /** The embedder's own hypercall (VMMCALL not intercepted, or VMCALL).  NULL: #UD. */
     enum emu_cb_status (*hypercall)(void *opaque, struct emu_regs *regs);
+
+    /* ---- built-in paging (EMU_MODEL_BUILTIN_PAGING) ------------------------------------- */
+    /** Atomic compare-exchange at a guest-physical address, with the contract of cmpxchg:
+     *  the walker sets page-table accessed/dirty bits with it (and retries the walk when
+     *  another agent changed the entry), and LOCKed writes use it.  NULL: write_phys (fine
+     *  for a single vCPU). */
+    enum emu_cb_status (*cmpxchg_phys)(void *opaque, uint64_t pa, void *expected, const void *desired,
+                                       unsigned size, int *swapped);
+    /** The PKRU register (protection keys), read by the walker when CR4.PKE = 1 and a data
+     *  access reaches a user page in 4/5-level paging.  NULL: PKRU reads as 0 (all access). */
+    enum emu_cb_status (*get_pkru)(void *opaque, uint32_t *pkru);
 };
 
 /* ============================================================================================ */
