@@ -209,6 +209,15 @@ static inline void emu_store_le(uint8_t *p, uint64_t v, unsigned size)
 #endif
     for (unsigned i = 0; i < size && i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
+/* The built-in page walker (lib/paging.c, EMU_MODEL_BUILTIN_PAGING): linear -> physical with
+ * the #PF rules; reads through read_phys, writes buffered as physical writes. */
+enum emu_status emu_translate(struct emu_ctx *ctx, uint64_t la, unsigned flags, uint64_t *pa);
+enum emu_status emu_paging_read(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size, unsigned flags);
+enum emu_status emu_paging_write(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags);
+static inline int emu_builtin_paging(const struct emu_ctx *ctx)
+{
+    return (ctx->cfg.model_flags & EMU_MODEL_BUILTIN_PAGING) != 0;
+}
 
 /* ---- operands --------------------------------------------------------------------------- */
 uint64_t emu_ea(struct emu_ctx *ctx, const struct emu_insn *in); /* effective address (offset) */
@@ -302,6 +311,62 @@ void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *
  * *addr = its linear address. */
 enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], uint64_t *addr);
 void emu_desc_to_seg(const uint8_t d[8], uint16_t sel, struct emu_segment *s);
+/* The 16-bit error code of a selector fault: index and TI, with EXT in bit 0. */
+enum emu_status emu_sel_fault(struct emu_ctx *ctx, unsigned vector, uint16_t sel, unsigned ext);
+/* Where the descriptor of sel lives: *ok = 0 when bytes (8 or 16) at its index do not fit the
+ * GDT/LDT limit (or the LDT is unusable for a TI=1 selector).  Never faults. */
+enum emu_status emu_desc_addr(struct emu_ctx *ctx, uint16_t sel, unsigned bytes, uint64_t *addr, int *ok);
+/* A parsed descriptor. */
+struct emu_desc {
+    uint8_t b[16];   /* raw bytes (b[8..15] only for 16-byte system descriptors) */
+    uint64_t addr;   /* linear address */
+    uint16_t sel;
+    uint8_t type, s, dpl, p;
+};
+/* Fetch the 8-byte descriptor of a non-null selector; outside the table: vector(sel | ext). */
+enum emu_status emu_fetch_desc(struct emu_ctx *ctx, uint16_t sel, struct emu_desc *d, unsigned vector,
+                               unsigned ext);
+/* The upper half of a 16-byte long-mode system descriptor (gates, TSS, LDT): outside the
+ * table or a non-zero type field there -> vector(sel | ext). */
+enum emu_status emu_fetch_desc_hi(struct emu_ctx *ctx, struct emu_desc *d, unsigned vector, unsigned ext);
+/* Set the accessed bit of a code/data descriptor in memory (buffered), as a load does. */
+enum emu_status emu_set_accessed(struct emu_ctx *ctx, struct emu_desc *d);
+/* A segment write that the rest of this instruction sees too (cache updated, CPL re-read). */
+void emu_seg_set_now(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *val);
+/* EFER.LMA. */
+enum emu_status emu_lma(struct emu_ctx *ctx, int *lma);
+/* Mode from CR0.PE, RFLAGS.VM, EFER.LMA and CS (lib/step.c); emu_begin prepares a context for
+ * an operation that is not an instruction (emu_deliver). */
+enum emu_status emu_compute_mode(struct emu_ctx *ctx);
+enum emu_status emu_begin(struct emu_ctx *ctx);
+void emu_fire_events(struct emu_ctx *ctx);
+
+/* A stack other than (or besides) the current SS:rSP, for far transfers, task switches and
+ * event delivery: pushes and pops check its own limit and fault with #SS(ec). */
+struct emu_stk {
+    struct emu_segment ss;
+    uint64_t sp;      /* the whole register; only the low 'size' bytes move */
+    uint8_t size;     /* address size: 2, 4 or 8 */
+    uint8_t user;     /* accesses at CPL 3 */
+    uint16_t ec;      /* #SS error code */
+};
+enum emu_status emu_stk_push(struct emu_ctx *ctx, struct emu_stk *k, uint64_t val, unsigned n);
+enum emu_status emu_stk_pop(struct emu_ctx *ctx, struct emu_stk *k, uint64_t *val, unsigned n);
+/* Room for n bytes below (push) the stack pointer, checked before a frame is written. */
+enum emu_status emu_stk_room(struct emu_ctx *ctx, const struct emu_stk *k, unsigned n);
+/* The stack of an inner privilege level (dpl) from the TSS: SSn:ESPn (legacy, with the new-SS
+ * checks: #TS/#SS with ext), RSPn or ISTn (ist != 0, long mode; SS null with RPL = dpl). */
+enum emu_status emu_inner_stack(struct emu_ctx *ctx, unsigned dpl, int lma, unsigned ist, unsigned ext,
+                                struct emu_stk *k, struct emu_desc *ssd);
+/* The current SS:rSP as a struct emu_stk (error code 0). */
+enum emu_status emu_stk_current(struct emu_ctx *ctx, struct emu_stk *k);
+
+/* Task switch (lib/task.c).  kind: how it was started; ret_rip is the EIP saved in the old
+ * TSS.  For EMU_TS_INT with has_ec the error code is pushed on the new task's stack. */
+enum { EMU_TS_JMP = 0, EMU_TS_CALL, EMU_TS_IRET, EMU_TS_INT };
+enum emu_status emu_task_switch(struct emu_ctx *ctx, unsigned kind, struct emu_desc *tss,
+                                uint64_t ret_rip, int has_ec, uint32_t ec, unsigned ext);
+
 /* I/O permission: IOPL and the TSS I/O bitmap (#GP(0) if denied). */
 enum emu_status emu_io_allowed(struct emu_ctx *ctx, uint16_t port, unsigned size);
 /* The SVM IOIO intercept for IN/OUT/INS/OUTS (exit 0x7B with the EXITINFO1 layout). */
@@ -359,6 +424,13 @@ EXEC(emu_exec_skinit); EXEC(emu_exec_invlpga); EXEC(emu_exec_vmmcall); EXEC(emu_
 enum emu_status emu_apx_exec(struct emu_ctx *ctx, struct emu_insn *in, emu_exec_fn exec);
 EXEC(emu_exec_imulzu); EXEC(emu_exec_setzucc); EXEC(emu_exec_cfcmov); EXEC(emu_exec_ccmp);
 EXEC(emu_exec_push2); EXEC(emu_exec_pop2); EXEC(emu_exec_jmpabs);
+/* segments and far transfers (lib/segins.c, far.c, sysenter.c) */
+EXEC(emu_exec_mov_to_sreg); EXEC(emu_exec_mov_from_sreg); EXEC(emu_exec_lxs);
+EXEC(emu_exec_lar); EXEC(emu_exec_verr); EXEC(emu_exec_arpl);
+EXEC(emu_exec_jmp_far); EXEC(emu_exec_call_far); EXEC(emu_exec_retf); EXEC(emu_exec_iret);
+EXEC(emu_exec_syscall); EXEC(emu_exec_sysret); EXEC(emu_exec_sysenter); EXEC(emu_exec_sysexit);
+EXEC(emu_ud_syscall); EXEC(emu_ud_sysret); EXEC(emu_priv_sysret); EXEC(emu_ud_sysenter);
+EXEC(emu_priv_sysenter); EXEC(emu_priv_sysexit);
 /* privilege checks shared by several families */
 EXEC(emu_priv_iopl);      /* CLI/STI-like: #GP(0) unless IOPL >= CPL (v86 rules in the exec) */
 EXEC(emu_priv_io);        /* IN/OUT/INS/OUTS: IOPL or TSS bitmap */

@@ -105,7 +105,11 @@ static enum emu_status align_check(struct emu_ctx *ctx, uint64_t la, unsigned si
     uint64_t cr0;
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_AM)) return EMU_OK;
-    if (ctx->ops->probe) {
+    if (emu_builtin_paging(ctx)) {
+        uint64_t pa;
+        TRY(emu_translate(ctx, la, flags, &pa));
+        if (((la + size - 1) ^ la) & ~4095ull) TRY(emu_translate(ctx, la + size - 1, flags, &pa));
+    } else if (ctx->ops->probe) {
         struct emu_exception exc = { 0 };
         enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, size, flags | EMU_MEM_PROBE, &exc);
         if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
@@ -124,6 +128,7 @@ enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigne
         s->have_completion = 0;
         return EMU_OK;
     }
+    if (emu_builtin_paging(ctx)) return emu_paging_read(ctx, la, buf, size, flags);
     if (!ctx->ops->read) return emu_unhandled(ctx, "missing callback: read");
     struct emu_exception exc = { 0 };
     enum emu_cb_status cb = ctx->ops->read(ctx->opaque, la, buf, size, flags, &exc);
@@ -141,6 +146,7 @@ enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, 
 {
     struct emu_scratch *s = &ctx->s;
     if (flags & EMU_MEM_AC) TRY(align_check(ctx, la, size, flags));
+    if (emu_builtin_paging(ctx)) return emu_paging_write(ctx, la, buf, size, flags);
     if (s->nwrites >= EMU_MAX_WRITES || s->wbytes + size > EMU_MAX_WRITE_BYTES)
         return emu_unhandled(ctx, "too many memory writes in one instruction");
     struct emu_wlog *w = &s->writes[s->nwrites++];
@@ -163,8 +169,18 @@ enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, 
 
 enum emu_status emu_write_phys(struct emu_ctx *ctx, uint64_t pa, const void *buf, unsigned size)
 {
-    TRY(emu_write_la(ctx, pa, buf, size, EMU_MEM_IMPLICIT));
-    ctx->s.writes[ctx->s.nwrites - 1].phys = 1;
+    struct emu_scratch *s = &ctx->s;
+    if (s->nwrites >= EMU_MAX_WRITES || s->wbytes + size > EMU_MAX_WRITE_BYTES)
+        return emu_unhandled(ctx, "too many memory writes in one instruction");
+    struct emu_wlog *w = &s->writes[s->nwrites++];
+    w->la = pa;
+    w->off = s->wbytes;
+    w->size = (uint8_t)size;
+    w->flags = EMU_MEM_IMPLICIT | EMU_MEM_WRITE;
+    w->locked = 0;
+    w->phys = 1;
+    __builtin_memcpy(&s->wdata[s->wbytes], buf, size);
+    s->wbytes = (uint16_t)(s->wbytes + size);
     return EMU_OK;
 }
 

@@ -11,15 +11,32 @@ static enum emu_status sel_fault(struct emu_ctx *ctx, unsigned vector, uint16_t 
     return emu_raise(ctx, vector, 1, sel & 0xfffcu);
 }
 
-/* Fetch the 8-byte descriptor of a non-null selector (#GP(sel) outside the table). */
-enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], uint64_t *addr)
+enum emu_status emu_sel_fault(struct emu_ctx *ctx, unsigned vector, uint16_t sel, unsigned ext)
+{
+    return emu_raise(ctx, vector, 1, (sel & 0xfffcu) | (ext & 1u));
+}
+
+enum emu_status emu_lma(struct emu_ctx *ctx, int *lma)
+{
+    uint64_t efer;
+    if (ctx->s.mode == EMU_MODE_REAL || ctx->s.mode == EMU_MODE_V86) {
+        *lma = 0;
+        return EMU_OK;
+    }
+    TRY(emu_get_efer(ctx, &efer));
+    *lma = (efer & EMU_EFER_LMA) != 0;
+    return EMU_OK;
+}
+
+enum emu_status emu_desc_addr(struct emu_ctx *ctx, uint16_t sel, unsigned bytes, uint64_t *addr, int *ok)
 {
     uint64_t base;
     uint32_t limit;
+    *ok = 0;
     if (sel & 4) {
         const struct emu_segment *ldtr;
         TRY(emu_get_seg(ctx, EMU_SEG_LDTR, &ldtr));
-        if (!(ldtr->attr & EMU_SEGATTR_P)) return sel_fault(ctx, EMU_GP, sel);
+        if (!(ldtr->attr & EMU_SEGATTR_P)) return EMU_OK;
         base = ldtr->base;
         limit = ldtr->limit;
     } else {
@@ -27,10 +44,68 @@ enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], u
         if (ctx->ops->get_dtr(ctx->opaque, EMU_DTR_GDTR, &base, &limit) != EMU_CB_OK)
             return emu_unhandled(ctx, "get_dtr failed");
     }
-    if ((uint64_t)(sel & ~7u) + 7 > limit) return sel_fault(ctx, EMU_GP, sel);
+    if ((uint64_t)(sel & ~7u) + bytes - 1 > limit) return EMU_OK;
     *addr = base + (sel & ~7u);
     if (!emu_is64(ctx)) *addr &= 0xffffffffull;
+    *ok = 1;
+    return EMU_OK;
+}
+
+/* Fetch the 8-byte descriptor of a non-null selector (#GP(sel) outside the table). */
+enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], uint64_t *addr)
+{
+    int ok;
+    TRY(emu_desc_addr(ctx, sel, 8, addr, &ok));
+    if (!ok) return sel_fault(ctx, EMU_GP, sel);
     return emu_read_sys(ctx, *addr, d, 8);
+}
+
+static void parse_desc(struct emu_desc *d)
+{
+    d->type = d->b[5] & 15;
+    d->s = (d->b[5] >> 4) & 1;
+    d->dpl = (d->b[5] >> 5) & 3;
+    d->p = d->b[5] >> 7;
+}
+
+enum emu_status emu_fetch_desc(struct emu_ctx *ctx, uint16_t sel, struct emu_desc *d, unsigned vector,
+                               unsigned ext)
+{
+    int ok;
+    __builtin_memset(d, 0, sizeof *d);
+    d->sel = sel;
+    TRY(emu_desc_addr(ctx, sel, 8, &d->addr, &ok));
+    if (!ok) return emu_sel_fault(ctx, vector, sel, ext);
+    TRY(emu_read_sys(ctx, d->addr, d->b, 8));
+    parse_desc(d);
+    return EMU_OK;
+}
+
+enum emu_status emu_fetch_desc_hi(struct emu_ctx *ctx, struct emu_desc *d, unsigned vector, unsigned ext)
+{
+    uint64_t a;
+    int ok;
+    TRY(emu_desc_addr(ctx, d->sel, 16, &a, &ok));
+    if (!ok) return emu_sel_fault(ctx, vector, d->sel, ext);
+    TRY(emu_read_sys(ctx, d->addr + 8, d->b + 8, 8));
+    if (d->b[13] & 0x1f) return emu_sel_fault(ctx, vector, d->sel, ext);
+    return EMU_OK;
+}
+
+enum emu_status emu_set_accessed(struct emu_ctx *ctx, struct emu_desc *d)
+{
+    if (d->b[5] & 1) return EMU_OK;
+    d->b[5] |= 1;
+    d->type |= 1;
+    return emu_write_sys(ctx, d->addr + 5, &d->b[5], 1);
+}
+
+void emu_seg_set_now(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *val)
+{
+    emu_seg_write(ctx, seg, val);
+    ctx->s.segs[seg] = *val;
+    ctx->s.valid |= EMU_C_SEG0 << seg;
+    ctx->s.valid &= ~(uint32_t)EMU_C_CPL;
 }
 
 void emu_desc_to_seg(const uint8_t d[8], uint16_t sel, struct emu_segment *s)
@@ -74,6 +149,14 @@ enum emu_status emu_load_seg(struct emu_ctx *ctx, unsigned seg, uint16_t sel)
          * CPL < 3 with RPL = CPL, where SS keeps DPL = CPL. */
         __builtin_memset(&nv, 0, sizeof nv);
         nv.sel = sel;
+        /* The hidden part of a null segment: Intel clears base and limit; AMD parts before
+         * NullSelectorClearsBase (CPUID 8000_0021h EAX[6], not modelled) keep them, which
+         * matters for FS/GS in 64-bit mode (Linux's X86_BUG_NULL_SEG). */
+        if (emu_is_amd(ctx) && seg != EMU_SEG_SS) {
+            TRY(emu_get_seg(ctx, seg, &cur));
+            nv.base = cur->base;
+            nv.limit = cur->limit;
+        }
         if (seg == EMU_SEG_SS) {
             if (!(emu_is64(ctx) && cpl != 3 && rpl == cpl)) return emu_gp0(ctx);
             nv.attr = (uint16_t)(cpl << 5);

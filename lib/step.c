@@ -29,7 +29,7 @@ const char *emu_mode_name(enum emu_mode mode)
  * one call loads everything the mode, the CPL and most instructions need. */
 #define EMU_HOT static inline __attribute__((always_inline))
 
-EMU_HOT enum emu_status compute_mode(struct emu_ctx *ctx)
+enum emu_status emu_compute_mode(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
     uint64_t cr0, efer;
@@ -197,13 +197,17 @@ static enum emu_status fetch_decode(struct emu_ctx *ctx, const uint8_t *bytes, s
         }
         unsigned to_page = 4096 - (unsigned)(la & 4095);
         if (want > to_page) want = to_page;
-        if (!ctx->ops->fetch) return emu_unhandled(ctx, "missing callback: fetch");
         unsigned cpl, flags = EMU_MEM_FETCH;
         TRY(emu_get_cpl(ctx, &cpl));
         if (cpl == 3) flags |= EMU_MEM_USER;
-        struct emu_exception exc = { 0 };
-        enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, la, s->fetch + have, want, flags, &exc);
-        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        if (emu_builtin_paging(ctx)) {
+            TRY(emu_paging_read(ctx, la, s->fetch + have, want, flags));
+        } else {
+            if (!ctx->ops->fetch) return emu_unhandled(ctx, "missing callback: fetch");
+            struct emu_exception exc = { 0 };
+            enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, la, s->fetch + have, want, flags, &exc);
+            if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+        }
         have += want;
         /* a fetched instruction may be in the cache already */
         if (cache_lookup(ctx, &env, s->fetch, have)) break;
@@ -330,7 +334,18 @@ enum emu_status emu_commit(struct emu_ctx *ctx)
         const uint8_t *data = &s->wdata[w->off];
         enum emu_cb_status cb;
         __builtin_memset(&exc, 0, sizeof exc);
-        if (w->phys) {
+        if (w->phys && w->locked && ops->cmpxchg_phys) {
+            /* a LOCKed write the built-in walker translated */
+            uint8_t expected[16];
+            int swapped = 0;
+            emu_store_le(expected, w->old, w->size > 8 ? 8 : w->size);
+            if (w->size > 8) emu_store_le(expected + 8, w->old_hi, w->size - 8);
+            cb = ops->cmpxchg_phys(ctx->opaque, w->la, expected, data, w->size, &swapped);
+            if (cb == EMU_CB_OK && !swapped) {
+                s->cmpxchg_failed = 1;
+                return EMU_RETRY;
+            }
+        } else if (w->phys) {
             if (!ops->write_phys) return emu_unhandled(ctx, "missing callback: write_phys");
             cb = ops->write_phys(ctx->opaque, w->la, data, w->size);
         } else if (w->locked && ops->cmpxchg) {
@@ -355,6 +370,17 @@ enum emu_status emu_commit(struct emu_ctx *ctx)
     }
     s->nwrites = 0;
     s->wbytes = 0;
+    /* CR writes a task switch defers: after the memory writes, which the old CR3 translates. */
+    if (s->crw_mask) {
+        if (!ops->set_cr) return emu_unhandled(ctx, "missing callback: set_cr");
+        if ((s->crw_mask & 1) && ops->set_cr(ctx->opaque, 0, s->crw_cr0) != EMU_CB_OK)
+            return emu_unhandled(ctx, "set_cr failed");
+        if ((s->crw_mask & 8) && ops->set_cr(ctx->opaque, 3, s->crw_cr3) != EMU_CB_OK)
+            return emu_unhandled(ctx, "set_cr failed");
+        if (s->crw_mask & 1) s->cache_cr0 = s->crw_cr0;
+        s->crw_mask = 0;
+    s->keep_rf = 0;
+    }
     for (unsigned i = 0; i < s->nsegw; i++) {
         if (!ops->set_seg) return emu_unhandled(ctx, "missing callback: set_seg");
         ops->set_seg(ctx->opaque, (enum emu_seg)s->segw_idx[i], &s->segw_val[i]);
@@ -377,7 +403,7 @@ void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *
             return;
         }
     }
-    if (s->nsegw < 4) {
+    if (s->nsegw < EMU_NUM_SEGS) {
         s->segw_idx[s->nsegw] = (uint8_t)seg;
         s->segw_val[s->nsegw++] = *val;
     } else {
@@ -385,7 +411,7 @@ void emu_seg_write(struct emu_ctx *ctx, unsigned seg, const struct emu_segment *
     }
 }
 
-static void fire_events(struct emu_ctx *ctx)
+void emu_fire_events(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
     if (ctx->ops->event)
@@ -400,6 +426,8 @@ static void reset_scratch(struct emu_ctx *ctx)
     s->insn.length = 0;
     s->valid = 0;
     s->nregw = s->nwrites = s->nevents = s->nsegw = 0;
+    s->crw_mask = 0;
+    s->keep_rf = 0;
     s->wbytes = 0;
     s->rmw_valid = 0;
     s->cmpxchg_failed = 0;
@@ -409,13 +437,25 @@ static void reset_scratch(struct emu_ctx *ctx)
     s->tf_at_start = (s->rflags & EMU_FLAG_TF) != 0;
 }
 
+/* Start an operation outside emu_step (emu_deliver): fresh scratch and the current mode. */
+enum emu_status emu_begin(struct emu_ctx *ctx)
+{
+    reset_scratch(ctx);
+    __builtin_memset(&ctx->s.insn, 0, sizeof ctx->s.insn);
+    ctx->result.reason = 0;
+    ctx->result.length = 0;
+    ctx->result.op = 0;
+    ctx->result.mnemonic = "(bad)";
+    return emu_compute_mode(ctx);
+}
+
 enum emu_decode_status emu_decode(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
                                   struct emu_insn *out)
 {
     struct emu_scratch *s = &ctx->s;
     reset_scratch(ctx);
     ctx->result.reason = 0;
-    enum emu_status st = compute_mode(ctx);
+    enum emu_status st = emu_compute_mode(ctx);
     if (st == EMU_OK) st = fetch_decode(ctx, bytes, nbytes);
     *out = *s->cur;
     /* a fetch that faulted (or a missing callback) leaves no instruction */
@@ -433,7 +473,7 @@ EMU_HOT enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size
     struct emu_scratch *s = &ctx->s;
 
     reset_scratch(ctx);
-    TRY(compute_mode(ctx));
+    TRY(emu_compute_mode(ctx));
     TRY(fetch_decode(ctx, bytes, nbytes));
     struct emu_insn *in = s->cur;
 
@@ -473,7 +513,9 @@ EMU_HOT enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size
     /* EVEX-encoded (APX) instructions go through lib/apx.c for their NDD and NF forms. */
     if (in->prefixes & EMU_PFX_EVEX) TRY(emu_apx_exec(ctx, in, info->exec));
     else TRY(info->exec(ctx, in));
-    s->rflags &= ~(uint64_t)EMU_FLAG_RF; /* RF is cleared when an instruction retires */
+    /* RF is cleared when an instruction retires, unless the instruction loaded it (IRET, a
+     * task switch). */
+    if (!s->keep_rf) s->rflags &= ~(uint64_t)EMU_FLAG_RF;
     return emu_commit(ctx);
 }
 
@@ -493,7 +535,7 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
     }
     if (st == EMU_OK) {
         ctx->s.have_completion = 0;
-        fire_events(ctx);
+        emu_fire_events(ctx);
         /* Single-step: TF set when the instruction began means a #DB trap after it. */
         if (ctx->s.tf_at_start && ctx->ops->event) {
             struct emu_event ev = { 0 };

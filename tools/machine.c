@@ -148,6 +148,7 @@ static enum emu_cb_status cb_read(void *o, uint64_t la, void *buf, unsigned size
                                   struct emu_exception *exc)
 {
     struct machine *m = o;
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags, exc);
     if (st != EMU_CB_OK) return st;
     if (m->read_pending_once) {
@@ -162,6 +163,7 @@ static enum emu_cb_status cb_write(void *o, uint64_t la, const void *buf, unsign
                                    unsigned flags, struct emu_exception *exc)
 {
     struct machine *m = o;
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags | EMU_MEM_WRITE, exc);
     if (st != EMU_CB_OK) return st;
     machine_poke(m, la, buf, size);
@@ -173,6 +175,7 @@ static enum emu_cb_status cb_fetch(void *o, uint64_t la, void *buf, unsigned siz
                                    struct emu_exception *exc)
 {
     struct machine *m = o;
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags | EMU_MEM_FETCH, exc);
     if (st != EMU_CB_OK) return st;
     machine_peek(m, la, buf, size);
@@ -185,6 +188,7 @@ static enum emu_cb_status cb_cmpxchg(void *o, uint64_t la, void *expected, const
 {
     struct machine *m = o;
     uint8_t cur[16];
+    if (m->phys_only) return EMU_CB_UNHANDLED;
     enum emu_cb_status st = check_range(m, la, size, flags | EMU_MEM_WRITE, exc);
     if (st != EMU_CB_OK) return st;
     machine_peek(m, la, cur, size);
@@ -209,7 +213,32 @@ static enum emu_cb_status cb_cmpxchg(void *o, uint64_t la, void *expected, const
 static enum emu_cb_status cb_probe(void *o, uint64_t la, unsigned size, unsigned flags,
                                    struct emu_exception *exc)
 {
+    if (((struct machine *)o)->phys_only) return EMU_CB_UNHANDLED;
     return check_range(o, la, size, flags, exc);
+}
+
+static enum emu_cb_status cb_cmpxchg_phys(void *o, uint64_t pa, void *expected, const void *desired,
+                                          unsigned size, int *swapped)
+{
+    struct machine *m = o;
+    uint8_t cur[16];
+    m->ncmpxchg_phys++;
+    machine_peek(m, pa, cur, size);
+    if (memcmp(cur, expected, size) == 0) {
+        machine_poke(m, pa, desired, size);
+        record_write(m, pa, size);
+        *swapped = 1;
+    } else {
+        memcpy(expected, cur, size);
+        *swapped = 0;
+    }
+    return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_get_pkru(void *o, uint32_t *pkru)
+{
+    *pkru = ((struct machine *)o)->pkru;
+    return EMU_CB_OK;
 }
 
 static enum emu_cb_status cb_read_phys(void *o, uint64_t pa, void *buf, unsigned size)
@@ -499,16 +528,6 @@ static enum emu_cb_status cb_rep_outs(void *o, uint16_t port, uint64_t src, unsi
     return EMU_CB_OK;
 }
 
-const struct emu_ops machine_ops_bulk = {
-    .read = cb_read, .write = cb_write, .fetch = cb_fetch, .cmpxchg = cb_cmpxchg, .probe = cb_probe,
-    .read_phys = cb_read_phys, .write_phys = cb_write_phys,
-    .get_seg = cb_get_seg, .set_seg = cb_set_seg, .get_dtr = cb_get_dtr, .set_dtr = cb_set_dtr,
-    .get_cr = cb_get_cr, .set_cr = cb_set_cr, .get_dr = cb_get_dr, .set_dr = cb_set_dr,
-    .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
-    .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
-    .rep_movs = cb_rep_movs, .rep_stos = cb_rep_stos, .rep_ins = cb_rep_ins, .rep_outs = cb_rep_outs,
-    .intercept = cb_intercept, .event = cb_event, .hypercall = NULL,
-};
 
 const struct emu_ops machine_ops = {
     .read = cb_read, .write = cb_write, .fetch = cb_fetch, .cmpxchg = cb_cmpxchg, .probe = cb_probe,
@@ -518,18 +537,9 @@ const struct emu_ops machine_ops = {
     .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
     .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
     .intercept = cb_intercept, .event = cb_event, .hypercall = NULL,
+    .cmpxchg_phys = cb_cmpxchg_phys, .get_pkru = cb_get_pkru,
 };
 
-/* The ops with a hypercall handler, for embedder-style tests. */
-static const struct emu_ops machine_ops_hc = {
-    .read = cb_read, .write = cb_write, .fetch = cb_fetch, .cmpxchg = cb_cmpxchg, .probe = cb_probe,
-    .read_phys = cb_read_phys, .write_phys = cb_write_phys,
-    .get_seg = cb_get_seg, .set_seg = cb_set_seg, .get_dtr = cb_get_dtr, .set_dtr = cb_set_dtr,
-    .get_cr = cb_get_cr, .set_cr = cb_set_cr, .get_dr = cb_get_dr, .set_dr = cb_set_dr,
-    .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
-    .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
-    .intercept = cb_intercept, .event = cb_event, .hypercall = cb_hypercall,
-};
 
 /* ---- set-up ----------------------------------------------------------------------------- */
 
@@ -541,10 +551,19 @@ static void seg_set(struct emu_segment *s, uint16_t sel, uint64_t base, uint32_t
     s->attr = attr;
 }
 
+/* The machine's callbacks: the base table, plus the hypercall handler and the bulk REP
+ * callbacks when the test asks for them. */
 void machine_reset_ctx(struct machine *m)
 {
-    const struct emu_ops *ops = m->hypercall_enabled ? &machine_ops_hc : m->bulk ? &machine_ops_bulk : &machine_ops;
-    emu_init(&m->ctx, &m->cfg, ops, m, &m->regs);
+    m->ops = machine_ops;
+    if (m->hypercall_enabled) m->ops.hypercall = cb_hypercall;
+    if (m->bulk) {
+        m->ops.rep_movs = cb_rep_movs;
+        m->ops.rep_stos = cb_rep_stos;
+        m->ops.rep_ins = cb_rep_ins;
+        m->ops.rep_outs = cb_rep_outs;
+    }
+    emu_init(&m->ctx, &m->cfg, &m->ops, m, &m->regs);
 }
 
 struct machine *machine_new(enum emu_mode mode, const struct emu_config *cfg)

@@ -62,19 +62,25 @@ struct machine {
     int io_pending_once;            /* testing EMU_IO_PENDING: the next io_in/read says PENDING */
     int read_pending_once;
     int cmpxchg_fail_once;          /* testing the LOCK retry path */
-    int bulk;                       /* use the bulk REP string callbacks (machine_ops_bulk) */
+    int bulk;                       /* give the engine the bulk REP string callbacks */
     unsigned nbulk;                 /* bulk callbacks made */
+    /* physical-only mode (EMU_MODEL_BUILTIN_PAGING tests): the linear-address callbacks
+     * (read, write, fetch, cmpxchg, probe) refuse, so only the library's walker can reach
+     * memory, through read_phys / write_phys / cmpxchg_phys on page tables in this memory */
+    int phys_only;
+    uint32_t pkru;                  /* what get_pkru answers */
+    unsigned ncmpxchg_phys;         /* cmpxchg_phys calls (A/D updates) */
     /* hypercall support (not in a bare replay) */
     int hypercall_enabled;
     unsigned nhypercalls;
     /* CPUID answers: leaf/subleaf -> 4 words (unlisted leaves read zero) */
     uint32_t cpuid_leaf[32], cpuid_sub[32], cpuid_val[32][4];
     unsigned ncpuid;
+    struct emu_ops ops;             /* machine_ops with this machine's options (machine_reset_ctx) */
     struct emu_ctx ctx;
 };
 
 extern const struct emu_ops machine_ops;
-extern const struct emu_ops machine_ops_bulk; /* machine_ops plus the bulk REP callbacks */
 
 /* A machine in the reset-like state of a mode (flat segments, CR0/CR4/EFER consistent). */
 struct machine *machine_new(enum emu_mode mode, const struct emu_config *cfg);

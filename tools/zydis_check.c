@@ -16,6 +16,10 @@ static const char *known_difference(enum emu_mode mode, const struct emu_insn *i
     if (mode == EMU_MODE_REAL && !zydis_ok && in->status == EMU_DEC_OK &&
         (strcmp(mn, "sysenter") == 0 || strcmp(mn, "sysexit") == 0))
         return "SYSENTER/SYSEXIT in real mode are #GP(0), not #UD";
+    /* SYSRET in real mode: AMD gives #GP(0) (APM: "only allowed in protected mode"), so the
+     * encoding is valid; Intel's #UD outside 64-bit mode is the executor's ud_check. */
+    if (mode == EMU_MODE_REAL && !zydis_ok && in->status == EMU_DEC_OK && strcmp(mn, "sysret") == 0)
+        return "SYSRET in real mode is #GP(0) on AMD (Intel: #UD at execution)";
     /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
     if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
         return "VIA PadLock opcodes are #UD on Intel and AMD";

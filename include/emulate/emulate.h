@@ -179,7 +179,13 @@ enum emu_model_flags {
     EMU_MODEL_CR0_NW_IGNORED = 1u << 1,
     /** The library assumes paging is on when CR0.PG is set and translates nothing itself:
      *  memory callbacks receive linear addresses (the default).  With this flag the built-in
-     *  walker translates through read_phys/cmpxchg_phys instead. */
+     *  walker (lib/paging.c) translates every access (data, stack, fetch, descriptor tables)
+     *  itself: 32-bit (PSE, PSE-36), PAE, 4-level and 5-level (CR4.LA57) paging, 2M/4M/1G pages,
+     *  NX (EFER.NXE), CR0.WP, SMEP, SMAP (RFLAGS.AC, implicit supervisor accesses), protection
+     *  keys (ops->get_pkru) and the #PF error code (P, W, U, RSVD, I, PK), setting accessed and
+     *  dirty bits through ops->cmpxchg_phys.  Only read_phys, write_phys and cmpxchg_phys are
+     *  then used for memory; read/write/fetch/cmpxchg/probe may be NULL.  With CR0.PG = 0 the
+     *  linear address is the physical one. */
     EMU_MODEL_BUILTIN_PAGING = 1u << 2,
     /** Do not cache decoded instructions (the per-context decode cache is on by default: a
      *  re-executed instruction, the common case on an exit path, skips decoding). */
@@ -411,6 +417,17 @@ struct emu_ops {
     void (*event)(void *opaque, const struct emu_event *ev);
     /** The embedder's own hypercall (VMMCALL not intercepted, or VMCALL).  NULL: #UD. */
     enum emu_cb_status (*hypercall)(void *opaque, struct emu_regs *regs);
+
+    /* ---- built-in paging (EMU_MODEL_BUILTIN_PAGING) ------------------------------------- */
+    /** Atomic compare-exchange at a guest-physical address, with the contract of cmpxchg:
+     *  the walker sets page-table accessed/dirty bits with it (and retries the walk when
+     *  another agent changed the entry), and LOCKed writes use it.  NULL: write_phys (fine
+     *  for a single vCPU). */
+    enum emu_cb_status (*cmpxchg_phys)(void *opaque, uint64_t pa, void *expected, const void *desired,
+                                       unsigned size, int *swapped);
+    /** The PKRU register (protection keys), read by the walker when CR4.PKE = 1 and a data
+     *  access reaches a user page in 4/5-level paging.  NULL: PKRU reads as 0 (all access). */
+    enum emu_cb_status (*get_pkru)(void *opaque, uint32_t *pkru);
 };
 
 /* ============================================================================================ */
@@ -571,8 +588,12 @@ struct emu_scratch {
     uint64_t regw_val[EMU_MAX_REGW];
     struct emu_wlog writes[EMU_MAX_WRITES];
     uint8_t wdata[EMU_MAX_WRITE_BYTES];
-    uint8_t segw_idx[4];
-    struct emu_segment segw_val[4];
+    uint8_t segw_idx[EMU_NUM_SEGS];  /* a task switch writes all eight */
+    struct emu_segment segw_val[EMU_NUM_SEGS];
+    uint8_t crw_mask;            /* CR writes deferred to commit, after the memory writes
+                                    (task switch: CR0.TS and CR3): bit n = CRn */
+    uint64_t crw_cr0, crw_cr3;
+    uint8_t keep_rf;             /* IRET / task switch loaded RF: do not clear it at retirement */
     struct emu_event events[EMU_MAX_EVENTS];
     uint64_t rmw_la, rmw_old;    /* read-modify-write destination: linear address, old value */
     uint8_t rmw_valid, rmw_flags, cmpxchg_failed, tf_at_start;
@@ -635,6 +656,33 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
  *        same instruction uses it instead of calling the callback again.
  */
 void emu_complete_io(struct emu_ctx *ctx, const void *data, unsigned size);
+
+/**
+ * @brief Deliver an event to the guest as the processor does (optional: emu_step only reports
+ *        events; an embedder may deliver them itself or call this).
+ *
+ * exc is an event as emu_step reports it (result.exception), or built by the caller for an
+ * external interrupt (vector >= 32, is_soft = 0) or NMI.  The vCPU state must be the one the
+ * event happened in: RIP at the faulting instruction for faults, at the INT n / INT3 / INTO /
+ * INT1 instruction for software interrupts (is_soft, insn_length: the return address is
+ * RIP + insn_length), at the next instruction for traps and interrupts.  INT1 (ICEBP) is
+ * recognised by is_soft == 2, or vector 1 with insn_length 1 as emu_step reports it.
+ *
+ * Real mode uses the IVT; virtual-8086 mode the VME redirection for software interrupts;
+ * protected and long mode the IDT: task gates (a task switch), interrupt and trap gates, the
+ * gate-DPL check of software interrupts, the stack switch through the TSS (IST in long mode),
+ * the error-code push and the RFLAGS changes.  A fault during delivery is handled as the
+ * processor does: #DF(0) for a contributory fault on a contributory fault or on #PF (and a #PF
+ * on #PF), else the new fault is delivered instead; CR2 is written when a #PF is delivered.
+ *
+ * @return EMU_OK (delivered and committed: registers, segments, stack, CR2); EMU_INTERCEPT in a
+ *         nested guest when L1 intercepts the exception (exit 0x40 + vector, EXITINFO1 = error
+ *         code, EXITINFO2 = CR2 for #PF); EMU_UNHANDLED with reason "triple fault: shutdown"
+ *         on a fault while delivering #DF, or for a missing callback; EMU_RETRY if a callback
+ *         asked.  Only EMU_OK commits anything, except that a task switch through a task gate
+ *         commits at its commit point (see emu_step's task-switch note in lib/task.c).
+ */
+enum emu_status emu_deliver(struct emu_ctx *ctx, const struct emu_exception *exc);
 
 /**
  * @brief Decode the instruction at CS:RIP for the vCPU of ctx (mode from its state) without
