@@ -217,6 +217,20 @@ static enum emu_cb_status rio(void *o, uint16_t p, uint64_t a, unsigned sz, uint
     return bulk(o, n, done, e);
 }
 
+static enum emu_cb_status cxp(void *o, uint64_t pa, void *exp, const void *des, unsigned size, int *sw)
+{
+    struct fz *f = o;
+    (void)pa; (void)des;
+    *sw = take(f) & 1;
+    if (!*sw) memset(exp, take(f), size);
+    return verdict(f, NULL);
+}
+static enum emu_cb_status pkru(void *o, uint32_t *v)
+{
+    *v = (uint32_t)take64(o);
+    return EMU_CB_OK;
+}
+
 static const struct emu_ops ops = {
     .read = rd, .write = wr, .fetch = rd, .cmpxchg = cx, .probe = pr, .read_phys = rdp,
     .write_phys = wrp, .get_seg = gseg, .set_seg = sseg, .get_dtr = gdtr, .set_dtr = sdtr,
@@ -224,6 +238,7 @@ static const struct emu_ops ops = {
     .get_xcr = gxcr, .set_xcr = sxcr, .cpuid = cpuid, .io_in = ioin, .io_out = ioout,
     .intercept = icpt, .event = event, .hypercall = hcall,
     .rep_movs = rmovs, .rep_stos = rstos, .rep_ins = rio, .rep_outs = rio,
+    .cmpxchg_phys = cxp, .get_pkru = pkru,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -239,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.nested = (data[1] >> 1) & 1;
     cfg.maxphyaddr = (uint8_t)(32 + (data[1] >> 3) % 21);
     cfg.model_flags = (data[1] >> 2) & 1 ? EMU_MODEL_PDPTE_PRELOAD : 0;
+    if (data[2] & 0x80) cfg.model_flags |= EMU_MODEL_BUILTIN_PAGING; /* the walker on arbitrary tables */
     cfg.smm_mask = (data[1] & 0x80) ? 0xfff00000 : 0;
     uint16_t fs = (uint16_t)(data[2] | data[3] << 8);
     for (unsigned i = 0; i < EMU_FEAT_COUNT; i++)
@@ -279,6 +295,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         emu_complete_io(&ctx, d, ctx.result.pending.size > 8 ? 8 : ctx.result.pending.size);
     }
     emu_step(&ctx, NULL, 0);
+    /* deliver whatever the step reported, through arbitrary descriptor tables */
+    if (ctx.result.status == EMU_EXCEPTION) {
+        struct emu_exception e = ctx.result.exception;
+        emu_deliver(&ctx, &e);
+    }
     struct emu_insn in;
     emu_decode(&ctx, data + 4, 16, &in);
     return 0;
