@@ -311,7 +311,7 @@ enum emu_status emu_commit(struct emu_ctx *ctx)
     const struct emu_ops *ops = ctx->ops;
     struct emu_exception exc;
 
-    if (EMU_LIKELY(!s->nwrites && !s->nsegw && !s->regw_overflow)) {
+    if (EMU_LIKELY(!s->nwrites && !s->nsegw && !s->crw_mask && !s->regw_overflow)) {
         /* the common case: registers only */
         for (unsigned i = 0; i < s->nregw; i++) ctx->regs->gpr[s->regw_idx[i]] = s->regw_val[i];
         s->nregw = 0;
