@@ -417,6 +417,7 @@ EXEC(emu_exec_xgetbv); EXEC(emu_exec_xsetbv); EXEC(emu_ud_osxsave); EXEC(emu_exe
 EXEC(emu_exec_fsgsbase); EXEC(emu_ud_fsgsbase); EXEC(emu_ud_monitor); EXEC(emu_exec_rsm);
 EXEC(emu_exec_lgdt); EXEC(emu_exec_sgdt); EXEC(emu_exec_lldt); EXEC(emu_exec_ltr);
 EXEC(emu_exec_sldt);
+EXEC(emu_exec_vmx_inv);
 EXEC(emu_ud_svm); EXEC(emu_ud_stgi); EXEC(emu_ud_skinit); EXEC(emu_check_svm_rax);
 EXEC(emu_exec_vmrun); EXEC(emu_exec_vmload); EXEC(emu_exec_vmsave); EXEC(emu_exec_stgi);
 EXEC(emu_exec_skinit); EXEC(emu_exec_invlpga); EXEC(emu_exec_vmmcall); EXEC(emu_exec_vmcall);

@@ -419,6 +419,21 @@ START_TEST(invpcid_promoted_same_operation)
     enum emu_status s2 = tm_run(m, "62f47e08 f203");
     ck_assert_int_eq(s1, s2);
     ck_assert_int_ne(s2, EMU_EXCEPTION);
+    /* With INVPCID enumerated, both forms execute and fire the same TLB flush and RAP clear. */
+    emu_config_set_feature(&m->cfg, EMU_FEAT_INVPCID);
+    machine_reset_ctx(m);
+    R(m, RAX) = 2;
+    R(m, RBX) = 0x3000;
+    m->nevents = 0;
+    ck_ok(m, "66 0f3882 03");
+    ck_ok(m, "62f47e08 f203");
+    ck_assert_uint_eq(m->nevents, 4);
+    for (unsigned i = 0; i < 2; i++) {
+        ck_assert_uint_eq(m->events[i].type, m->events[i + 2].type);
+        ck_assert_uint_eq(m->events[i].kind, m->events[i + 2].kind);
+    }
+    ck_assert_uint_eq(m->events[0].kind, EMU_TLB_INVPCID_ALL);
+    ck_assert_uint_eq(m->events[1].type, EMU_EV_RAP_CLEAR);
     /* ND = 1 on a promotion without an NDD form is #UD */
     ck_exc(m, "62f47e18 f203", EMU_UD, 0);
     machine_free(m);
