@@ -306,6 +306,25 @@ EXEC(emu_exec_jmp_far)
 
 /* ---- CALL far ------------------------------------------------------------------------------- */
 
+/* A far CALL that stays at the current privilege level: push CS and the return rIP (the #SS
+ * for the return address comes before the #GP(0) for the target offset, SDM), check the
+ * target, mark the descriptor accessed and load CS. */
+static enum emu_status call_same_level(struct emu_ctx *ctx, struct emu_desc *cd, unsigned cpl, int lma,
+                                       uint64_t rsp, uint16_t old_cs, uint64_t ret, unsigned size,
+                                       uint64_t off)
+{
+    struct emu_segment ncs;
+    TRY(emu_push(ctx, &rsp, old_cs, size));
+    TRY(emu_push(ctx, &rsp, ret, size));
+    cs_from_desc(cd, cpl, &ncs);
+    TRY(check_target(ctx, &ncs, lma, off));
+    TRY(emu_set_accessed(ctx, cd));
+    cs_from_desc(cd, cpl, &ncs); /* again: the accessed bit is part of the attributes */
+    emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
+    ctx->s.next_rip = off;
+    return emu_set_rsp(ctx, rsp);
+}
+
 EXEC(emu_exec_call_far)
 {
     uint16_t sel;
@@ -335,16 +354,7 @@ EXEC(emu_exec_call_far)
     TRY(emu_fetch_desc(ctx, sel, &d, EMU_GP, 0));
     if (is_code(&d)) {
         TRY(direct_code_checks(ctx, &d, cpl, lma));
-        /* #SS for the return address comes before the #GP(0) for the target offset (SDM). */
-        TRY(emu_push(ctx, &rsp, old_cs, osz));
-        TRY(emu_push(ctx, &rsp, ret, osz));
-        cs_from_desc(&d, cpl, &ncs);
-        TRY(check_target(ctx, &ncs, lma, off));
-        TRY(emu_set_accessed(ctx, &d));
-        cs_from_desc(&d, cpl, &ncs);
-        emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
-        ctx->s.next_rip = off;
-        return emu_set_rsp(ctx, rsp);
+        return call_same_level(ctx, &d, cpl, lma, rsp, old_cs, ret, osz, off);
     }
     if (d.s || !far_sys_ok(d.type, lma)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
     if (d.type != 4 && d.type != 12) return far_task(ctx, in, &d, cpl, 1);
@@ -393,15 +403,7 @@ EXEC(emu_exec_call_far)
         return EMU_OK;
     }
     /* Same privilege (conforming target, or DPL = CPL). */
-    TRY(emu_push(ctx, &rsp, old_cs, gsz));
-    TRY(emu_push(ctx, &rsp, ret, gsz));
-    cs_from_desc(&cd, cpl, &ncs);
-    TRY(check_target(ctx, &ncs, lma, off));
-    TRY(emu_set_accessed(ctx, &cd));
-    cs_from_desc(&cd, cpl, &ncs);
-    emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
-    ctx->s.next_rip = off;
-    return emu_set_rsp(ctx, rsp);
+    return call_same_level(ctx, &cd, cpl, lma, rsp, old_cs, ret, gsz, off);
 }
 
 /* ---- returns -------------------------------------------------------------------------------- */

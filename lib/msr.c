@@ -5,6 +5,13 @@
  */
 #include "internal.h"
 
+/* The EDX:EAX result of RDMSR, RDTSC, RDPMC, XGETBV (each half zero-extended). */
+static void write_edx_eax(struct emu_ctx *ctx, uint64_t v)
+{
+    emu_gpr_write_sized(ctx, EMU_RAX, 4, 0, v);
+    emu_gpr_write_sized(ctx, EMU_RDX, 4, 0, v >> 32);
+}
+
 static int is_mtrr(uint32_t msr)
 {
     return (msr >= 0x200 && msr <= 0x21f) || msr == 0x250 || msr == 0x258 || msr == 0x259 ||
@@ -47,8 +54,7 @@ EXEC(emu_exec_rdmsr)
     uint64_t v;
     EMU_UNUSED(in);
     TRY(emu_get_msr(ctx, (uint32_t)emu_gpr(ctx, EMU_RCX), &v));
-    emu_gpr_write_sized(ctx, EMU_RAX, 4, 0, v);
-    emu_gpr_write_sized(ctx, EMU_RDX, 4, 0, v >> 32);
+    write_edx_eax(ctx, v);
     return EMU_OK;
 }
 
@@ -105,8 +111,7 @@ EXEC(emu_exec_rdtsc)
 {
     uint64_t tsc, aux;
     TRY(emu_get_msr(ctx, EMU_MSR_TSC, &tsc));
-    emu_gpr_write_sized(ctx, EMU_RAX, 4, 0, tsc);
-    emu_gpr_write_sized(ctx, EMU_RDX, 4, 0, tsc >> 32);
+    write_edx_eax(ctx, tsc);
     if (in->op == OP_RDTSCP) {
         TRY(emu_get_msr(ctx, EMU_MSR_TSC_AUX, &aux));
         emu_gpr_write_sized(ctx, EMU_RCX, 4, 0, aux);
@@ -143,8 +148,7 @@ EXEC(emu_exec_rdpmc)
     EMU_UNUSED(in);
     if (n > 7) return emu_gp0(ctx);
     TRY(emu_get_msr(ctx, (emu_is_amd(ctx) ? 0xc0010004u : 0xc1u) + n, &v));
-    emu_gpr_write_sized(ctx, EMU_RAX, 4, 0, v);
-    emu_gpr_write_sized(ctx, EMU_RDX, 4, 0, v >> 32);
+    write_edx_eax(ctx, v);
     return EMU_OK;
 }
 
@@ -164,8 +168,7 @@ EXEC(emu_exec_xgetbv)
     EMU_UNUSED(in);
     if ((uint32_t)emu_gpr(ctx, EMU_RCX) != 0) return emu_gp0(ctx);
     TRY(emu_get_xcr0(ctx, &v));
-    emu_gpr_write_sized(ctx, EMU_RAX, 4, 0, v);
-    emu_gpr_write_sized(ctx, EMU_RDX, 4, 0, v >> 32);
+    write_edx_eax(ctx, v);
     return EMU_OK;
 }
 
