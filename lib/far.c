@@ -40,14 +40,14 @@ static enum emu_status stk_check(struct emu_ctx *ctx, const struct emu_stk *k, u
 
 enum emu_status emu_stk_room(struct emu_ctx *ctx, const struct emu_stk *k, unsigned n)
 {
-    uint64_t la;
+    uint64_t la = 0;
     const uint64_t m = emu_mask(k->size);
     return stk_check(ctx, k, (k->sp - n) & m, n, &la);
 }
 
 enum emu_status emu_stk_push(struct emu_ctx *ctx, struct emu_stk *k, uint64_t val, unsigned n)
 {
-    uint64_t la;
+    uint64_t la = 0;
     uint8_t buf[8];
     const uint64_t m = emu_mask(k->size);
     const uint64_t sp = (k->sp - n) & m;
@@ -60,7 +60,7 @@ enum emu_status emu_stk_push(struct emu_ctx *ctx, struct emu_stk *k, uint64_t va
 
 enum emu_status emu_stk_pop(struct emu_ctx *ctx, struct emu_stk *k, uint64_t *val, unsigned n)
 {
-    uint64_t la;
+    uint64_t la = 0;
     uint8_t buf[8];
     const uint64_t m = emu_mask(k->size);
     const uint64_t sp = k->sp & m;

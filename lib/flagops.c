@@ -55,7 +55,7 @@ static enum emu_status cli_sti_target(struct emu_ctx *ctx, int sti, uint64_t *wh
 
 EXEC(emu_exec_cli)
 {
-    uint64_t which;
+    uint64_t which = 0;
     EMU_UNUSED(in);
     TRY(cli_sti_target(ctx, 0, &which));
     ctx->s.rflags &= ~which;
@@ -65,7 +65,7 @@ EXEC(emu_exec_cli)
 /* STI that sets IF opens a one-instruction interrupt shadow; tell the embedder. */
 EXEC(emu_exec_sti)
 {
-    uint64_t which;
+    uint64_t which = 0;
     EMU_UNUSED(in);
     TRY(cli_sti_target(ctx, 1, &which));
     if (which == EMU_FLAG_IF && !(ctx->s.rflags & EMU_FLAG_IF)) {

@@ -89,7 +89,7 @@ enum emu_status emu_translate(struct emu_ctx *ctx, uint64_t la, unsigned flags, 
         uint64_t leaf = 0;
 
         if (!pae) {
-            uint64_t e, a = (cr3 & 0xfffff000ull) + ((la >> 22) & 0x3ff) * 4;
+            uint64_t e = 0, a = (cr3 & 0xfffff000ull) + ((la >> 22) & 0x3ff) * 4;
             TRY(rd(ctx, a, 4, &e));
             if (!(e & 1)) return page_fault(ctx, la, ec);
             epa[n] = a, ent[n] = e, esz[n++] = 4;
@@ -125,7 +125,7 @@ enum emu_status emu_translate(struct emu_ctx *ctx, uint64_t la, unsigned flags, 
             for (int lv = levels; lv >= 1; lv--) {
                 const unsigned shift = 12 + 9 * (unsigned)(lv - 1);
                 const uint64_t idx = top_pdpt && lv == 3 ? (la >> 30) & 3 : (la >> shift) & 511;
-                uint64_t e;
+                uint64_t e = 0;
                 const uint64_t a = table + idx * 8;
                 TRY(rd(ctx, a, 8, &e));
                 if (!(e & 1)) return page_fault(ctx, la, ec);
