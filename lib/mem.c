@@ -95,8 +95,10 @@ enum emu_status emu_data_flags(struct emu_ctx *ctx, unsigned *flags)
     return EMU_OK;
 }
 
-/* #AC(0): CPL 3, CR0.AM and RFLAGS.AC, a misaligned data access.  #PF has priority over #AC,
- * so when the embedder can probe, a faulting page is reported first. */
+/* #AC(0): CPL 3, CR0.AM and RFLAGS.AC, a misaligned data access.  The manuals put #PF and #AC
+ * in one priority class without an order between them.  AMD checks alignment first (Zen 3,
+ * hwdiff: a misaligned access to an unmapped or read-only page is #AC); for Intel a faulting
+ * page is reported first when the embedder can probe. */
 static enum emu_status align_check(struct emu_ctx *ctx, uint64_t la, unsigned size, unsigned flags)
 {
     if (!(flags & EMU_MEM_USER) || !(ctx->s.rflags & EMU_FLAG_AC)) return EMU_OK;
@@ -106,7 +108,7 @@ static enum emu_status align_check(struct emu_ctx *ctx, uint64_t la, unsigned si
     uint64_t cr0;
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_AM)) return EMU_OK;
-    if (ctx->ops->probe) {
+    if (ctx->ops->probe && !emu_is_amd(ctx)) {
         struct emu_exception exc = { 0 };
         enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, size, flags | EMU_MEM_PROBE, &exc);
         if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
@@ -188,6 +190,23 @@ enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, c
     TRY(emu_data_flags(ctx, &f));
     if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
     return emu_write_la(ctx, la, buf, size, f | flags);
+}
+
+enum emu_status emu_probe_write(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned size, unsigned flags)
+{
+    uint64_t la;
+    unsigned f;
+    TRY(emu_linear(ctx, seg, off, size, EMU_ACC_W, &la));
+    TRY(emu_data_flags(ctx, &f));
+    if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
+    f |= flags | EMU_MEM_WRITE;
+    TRY(align_check(ctx, la, size, f));
+    if (ctx->ops->probe) {
+        struct emu_exception exc = { 0 };
+        enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, size, f | EMU_MEM_PROBE, &exc);
+        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+    }
+    return EMU_OK;
 }
 
 enum emu_status emu_read_sys(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size)

@@ -29,7 +29,10 @@ enum emu_status emu_read_desc(struct emu_ctx *ctx, uint16_t sel, uint8_t d[8], u
     }
     if ((uint64_t)(sel & ~7u) + 7 > limit) return sel_fault(ctx, EMU_GP, sel);
     *addr = base + (sel & ~7u);
-    if (!emu_is64(ctx)) *addr &= 0xffffffffull;
+    /* Descriptor-table bases are 64-bit in long mode, compatibility mode included (hwdiff:
+     * POP GS in compatibility mode read its descriptor at the truncated address) */
+    const unsigned mode = ctx->s.mode;
+    if (mode != EMU_MODE_LONG64 && mode != EMU_MODE_COMPAT32 && mode != EMU_MODE_COMPAT16) *addr &= 0xffffffffull;
     return emu_read_sys(ctx, *addr, d, 8);
 }
 
