@@ -135,7 +135,20 @@ enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigne
         ctx->result.pending.addr = la;
         return EMU_IO_PENDING;
     }
-    return emu_from_cb(ctx, cb, &exc);
+    TRY(emu_from_cb(ctx, cb, &exc));
+    /* A read sees the instruction's own earlier writes, which are only logged until commit
+     * (hwdiff: ENTER with a deep nesting level reads outer frame pointers from the stack area
+     * its own pushes just wrote). */
+    uint8_t *p = buf;
+    for (unsigned i = 0; i < s->nwrites; i++) {
+        const struct emu_wlog *w = &s->writes[i];
+        if (w->phys) continue;
+        for (unsigned k = 0; k < w->size; k++) {
+            uint64_t d = w->la + k - la;
+            if (d < size) p[d] = s->wdata[w->off + k];
+        }
+    }
+    return EMU_OK;
 }
 
 enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags)

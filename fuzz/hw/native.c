@@ -448,8 +448,8 @@ int hw_native_run(const struct hw_case *cases, unsigned n, struct hw_result *res
             if (d != last) {
                 last = d;
                 t_last = t;
-            } else if (t - t_last > 0.2) {
-                /* a fifth of a second on one instruction: it loops (a branch to itself, LOOP with a
+            } else if (t - t_last > 0.5) {
+                /* half a second on one instruction: it loops (a branch to itself, LOOP with a
                  * huge count...) */
                 kill(pid, SIGKILL);
                 waitpid(pid, &status, 0);

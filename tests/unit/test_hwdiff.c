@@ -290,6 +290,21 @@ START_TEST(compat_mode_descriptor_address)
 }
 END_TEST
 
+START_TEST(reads_see_the_instructions_own_writes)
+{
+    /* ENTER 0x30, 23: the 16th outer frame pointer is read from [rBP - 0x78], where the rBP
+     * push of the same instruction went */
+    struct machine *m = amd(EMU_MODE_LONG64);
+    R(m, RSP) = 0x100019f0;
+    R(m, RBP) = 0x10001a60;
+    ck_ok(m, "48c8300017");
+    ck_assert_uint_eq(R(m, RSP), 0x10001900);
+    ck_assert_uint_eq(machine_peek64(m, 0x100019e8, 8), 0x10001a60);
+    ck_assert_uint_eq(machine_peek64(m, 0x10001970, 8), 0x10001a60);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *hwdiff_suite(void)
 {
     Suite *s = suite_create("hwdiff");
@@ -308,6 +323,7 @@ static Suite *hwdiff_suite(void)
     tcase_add_test(t, loopcc_rep_prefix_on_amd);
     tcase_add_test(t, lock_mov_cr8_rexr_is_ud);
     tcase_add_test(t, compat_mode_descriptor_address);
+    tcase_add_test(t, reads_see_the_instructions_own_writes);
     suite_add_tcase(s, t);
     return s;
 }
