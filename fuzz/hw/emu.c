@@ -391,15 +391,15 @@ static void json_name(FILE *f, const char *s)
 
 /* Runs of non-default bytes of a page as "mem" entries (def: the replay's zero, or the initial
  * contents for a final state). */
-static int mem_runs(FILE *f, uint64_t base, const uint8_t *page, const uint8_t *def, int first)
+static int mem_runs(FILE *f, uint64_t base, const uint8_t *page, const uint8_t *def, int first, unsigned len)
 {
-    for (unsigned i = 0; i < HW_PAGE;) {
+    for (unsigned i = 0; i < len;) {
         if (page[i] == (def ? def[i] : 0)) {
             i++;
             continue;
         }
         unsigned j = i + 1, gap = 0;
-        while (j < HW_PAGE && gap < 8) {
+        while (j < len && gap < 8) {
             if (page[j] == (def ? def[j] : 0)) gap++;
             else gap = 0;
             j++;
@@ -452,16 +452,16 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
     fprintf(f, ",\"mem\":[{\"addr\":\"0x%llx\",\"data\":\"ffff\"}", (unsigned long long)(HW_TSS + 0x66));
     uint8_t gdt[128];
     gdt_image(gdt);
-    mem_runs(f, HW_GDT, gdt, NULL, 0);
+    mem_runs(f, HW_GDT, gdt, NULL, 0, sizeof gdt);
     code_page(c, page);
     /* the INT3 fill right after the instruction (a read of the code page beyond it is rare) */
     fprintf(f, ",{\"addr\":\"0x%llx\",\"data\":\"", (unsigned long long)(HW_CODE + c->code_off + c->n));
     for (unsigned i = c->code_off + c->n; i < HW_PAGE && i < c->code_off + c->n + 16u; i++) fprintf(f, "cc");
     fprintf(f, "\"}");
     hw_initial_data(c, page);
-    mem_runs(f, HW_DATA, page, NULL, 0);
+    mem_runs(f, HW_DATA, page, NULL, 0, HW_PAGE);
     hw_fill(page, c->ro_fill);
-    mem_runs(f, HW_RO, page, NULL, 0);
+    mem_runs(f, HW_RO, page, NULL, 0, HW_PAGE);
     fprintf(f, "],\"pages\":[{\"addr\":\"0x%llx\",\"size\":\"0x1000\",\"perm\":\"rx\",\"user\":true},"
                "{\"addr\":\"0x%llx\",\"size\":\"0x1000\",\"perm\":\"rw\",\"user\":true},"
                "{\"addr\":\"0x%llx\",\"size\":\"0x1000\",\"perm\":\"r\",\"user\":true},"
@@ -491,7 +491,7 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
         hw_initial_data(c, page);
         if (memcmp(page, r->data, HW_PAGE)) {
             fprintf(f, ",\"mem\":[");
-            mem_runs(f, HW_DATA, r->data, page, 1);
+            mem_runs(f, HW_DATA, r->data, page, 1, HW_PAGE);
             fprintf(f, "]");
         }
         fprintf(f, "}");
