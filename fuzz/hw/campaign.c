@@ -160,6 +160,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
     struct hw_case *cases = malloc(sizeof *cases * BATCH);
     struct hw_result *hw = malloc(sizeof *hw * BATCH), *em = malloc(sizeof *em);
     if (!cases || !hw || !em) die("out of memory");
+    static uint8_t op_tried[1024]; /* operations compared (not skipped) at least once */
     struct tally t[HWF_COUNT];
     memset(t, 0, sizeof t);
     unsigned long total = 0, bad = 0, fixed_next = 0, minimised = 0, generated = 0;
@@ -194,6 +195,10 @@ int hw_cmd_hwdiff(int argc, char **argv)
             enum hw_verdict v = hw_compare(c, &hw[i], em, d, sizeof d, &why);
             ft->tried++;
             total++;
+            {
+                unsigned op = hw_decode_op(c, NULL);
+                if (op < sizeof op_tried / sizeof op_tried[0] && v != HWV_SKIP) op_tried[op] = 1;
+            }
             if (v == HWV_AGREE) {
                 ft->agreed++;
                 continue;
@@ -278,6 +283,23 @@ int hw_cmd_hwdiff(int argc, char **argv)
         sums[0] += x->tried, sums[1] += x->agreed, sums[2] += x->disagreed, sums[3] += x->skipped;
     }
     printf("%-8s %9lu %9lu %9lu %9lu\n", "total", sums[0], sums[1], sums[2], sums[3]);
+    /* the operations the engine executes that no case compared */
+    {
+        unsigned nmiss = 0;
+        char miss[2048];
+        size_t k = 0;
+        miss[0] = 0;
+        for (unsigned op = 1; op < hw_op_count() && op < sizeof op_tried; op++) {
+            if (!hw_op_executed(op) || op_tried[op]) continue;
+            int f = hw_family_of_op(op);
+            if (f == HWF_APX || !in_families(f, fam, nfam) || !strcmp(emu_mnemonic(op), "jmpabs") ||
+                !strcmp(emu_mnemonic(op), "udb"))
+                continue; /* APX (REX2) only */
+            nmiss++;
+            if (k < sizeof miss - 40) k += (size_t)snprintf(miss + k, sizeof miss - k, " %s", emu_mnemonic(op));
+        }
+        printf("operations the engine executes not compared in this run: %u%s%s\n", nmiss, nmiss ? ":" : "", miss);
+    }
     printf("hwdiff: %lu cases in %.1f s, %lu disagreement%s%s%s\n", total, now_s() - t0, bad, bad == 1 ? "" : "s",
            bad ? " written to " : "", bad ? out : "");
     free(fixed.v);
@@ -420,6 +442,7 @@ static void print_result(const char *who, const struct hw_case *c, const struct 
         printf(" vector %u%s error code 0x%x cr2 0x%llx", r->vector, r->has_ec ? "" : " (no ec)", r->error_code,
                (unsigned long long)r->cr2);
     if (r->outcome == HW_UNHANDLED && r->reason) printf(" (%s)", r->reason);
+    if (r->outcome == HW_DIED || r->outcome == HW_HARNESS) printf(" (status 0x%x)", (unsigned)r->status);
     printf("  rip 0x%llx rflags 0x%llx\n", (unsigned long long)r->rip, (unsigned long long)r->rflags);
     for (int i = 0; i < 16; i++)
         if (r->gpr[i] != c->gpr[i]) printf("  %s 0x%llx -> 0x%llx\n", names[i], (unsigned long long)c->gpr[i], (unsigned long long)r->gpr[i]);

@@ -48,6 +48,9 @@ enum hw_family hw_family_of_op(unsigned op)
     return HWF_APX;
 }
 
+unsigned hw_op_count(void) { return OP_COUNT; }
+int hw_op_executed(unsigned op) { return op < OP_COUNT && emu_opinfo[op].exec != NULL; }
+
 /* ---- the host as a configuration -------------------------------------------------------------- */
 
 static struct emu_config g_cfg;
@@ -350,8 +353,11 @@ enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, 
     if (hw->fs_base != em->fs_base) DIFF(" fs.base hw 0x%llx emu 0x%llx", (unsigned long long)hw->fs_base, (unsigned long long)em->fs_base);
     if (hw->gs_base != em->gs_base) DIFF(" gs.base hw 0x%llx emu 0x%llx", (unsigned long long)hw->gs_base, (unsigned long long)em->gs_base);
     static const int sels[4] = { EMU_SEG_ES, EMU_SEG_DS, EMU_SEG_FS, EMU_SEG_GS };
+    /* A null selector with a non-zero RPL reads back as 0 natively: the kernel's return to
+     * user mode (IRET to CPL 3, on the way to the signal handler) nulls a data segment register
+     * whose hidden DPL is below CPL, which a null-loaded one is.  The RPL is not observable. */
     for (int i = 0; i < 4; i++)
-        if (hw->sel[sels[i]] != em->sel[sels[i]])
+        if (hw->sel[sels[i]] != em->sel[sels[i]] && !((hw->sel[sels[i]] | em->sel[sels[i]]) <= 3))
             DIFF(" %s hw 0x%x emu 0x%x", seg_name((unsigned)sels[i]), hw->sel[sels[i]], em->sel[sels[i]]);
     /* A faulting ENTER or PUSHA (a later push, an outer frame-pointer read, the final rSP
      * check) has already written its first pushes below rSP on this CPU; the library commits
@@ -479,13 +485,20 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
         for (int i = 0; i < 16; i++)
             if (r->gpr[i] != c->gpr[i]) fprintf(f, "\"%s\":\"0x%llx\",", gpr_names[i], (unsigned long long)r->gpr[i]);
         fprintf(f, "\"rip\":\"0x%llx\",\"rflags\":\"0x%llx\"}", (unsigned long long)r->rip, (unsigned long long)r->rflags);
-        if (r->fs_base || r->gs_base || r->sel[EMU_SEG_FS] || r->sel[EMU_SEG_GS]) {
+        if (r->fs_base || r->gs_base || r->sel[EMU_SEG_FS] || r->sel[EMU_SEG_GS] || r->sel[EMU_SEG_DS] != 0x2b ||
+            r->sel[EMU_SEG_ES] != 0x2b) {
+            int first_seg = 1;
             fprintf(f, ",\"segs\":{");
             if (r->fs_base || r->sel[EMU_SEG_FS])
-                fprintf(f, "\"fs\":{\"sel\":\"0x%x\",\"base\":\"0x%llx\"}", r->sel[EMU_SEG_FS], (unsigned long long)r->fs_base);
+                first_seg = 0, fprintf(f, "\"fs\":{\"sel\":\"0x%x\",\"base\":\"0x%llx\"}", r->sel[EMU_SEG_FS],
+                                       (unsigned long long)r->fs_base);
             if (r->gs_base || r->sel[EMU_SEG_GS])
-                fprintf(f, "%s\"gs\":{\"sel\":\"0x%x\",\"base\":\"0x%llx\"}", r->fs_base || r->sel[EMU_SEG_FS] ? "," : "",
-                        r->sel[EMU_SEG_GS], (unsigned long long)r->gs_base);
+                fprintf(f, "%s\"gs\":{\"sel\":\"0x%x\",\"base\":\"0x%llx\"}", first_seg ? "" : ",", r->sel[EMU_SEG_GS],
+                        (unsigned long long)r->gs_base), first_seg = 0;
+            if (r->sel[EMU_SEG_DS] != 0x2b)
+                fprintf(f, "%s\"ds\":{\"sel\":\"0x%x\"}", first_seg ? "" : ",", r->sel[EMU_SEG_DS]), first_seg = 0;
+            if (r->sel[EMU_SEG_ES] != 0x2b)
+                fprintf(f, "%s\"es\":{\"sel\":\"0x%x\"}", first_seg ? "" : ",", r->sel[EMU_SEG_ES]);
             fprintf(f, "}");
         }
         hw_initial_data(c, page);

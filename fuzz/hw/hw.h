@@ -48,6 +48,8 @@ enum hw_family {
 extern const char *const hw_family_names[HWF_COUNT];
 int hw_family_from_name(const char *name);  /* -1 if unknown */
 enum hw_family hw_family_of_op(unsigned op);
+unsigned hw_op_count(void);           /* operation ids are 1 .. hw_op_count() - 1 */
+int hw_op_executed(unsigned op);      /* the engine has an executor for it */
 
 struct hw_case {
     char name[96];

@@ -15,9 +15,10 @@
  *  - The signal handler is entered through a trampoline in the stub page that records FS/GS
  *    base and the data selectors the instruction left, puts glibc's FS base back and clears AC
  *    (the instruction may have set it), and the C handler siglongjmps to the next case.
- *  - seccomp: a system call made from below 4 GiB (the test pages, or the stub, never the
- *    harness's own code) is trapped and reported (SIGSYS); from anywhere else only exit and
- *    exit_group are allowed, anything else kills the child.  So no instruction under test can
+ *  - seccomp: a 32-bit system call (INT 80h, SYSCALL/SYSENTER in compatibility mode) or one
+ *    made from below 4 GiB (the test pages, or the stub, never the harness's own code) is
+ *    trapped and reported (SIGSYS); from anywhere else only exit and exit_group are allowed,
+ *    anything else kills the child.  So no instruction under test can
  *    make a real system call, even by jumping into libc.
  *  - The code and read-only pages are shared-memory mappings with a writable alias elsewhere,
  *    so the child rewrites them without mprotect (no system calls after the filter).
@@ -287,13 +288,16 @@ static void *map_at(uint64_t addr, int prot, int flags, int fd)
 static int install_seccomp(void)
 {
     struct sock_filter f[] = {
+        /* a 32-bit system call (INT 80h anywhere, SYSCALL or SYSENTER from compatibility
+         * mode, whose IP the kernel moves to the vDSO): only the instruction under test makes
+         * those */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
         /* a system call from below 4 GiB: the instruction under test (or a branch it made) */
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 2, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 1, 0),
