@@ -62,6 +62,7 @@ static void usage(FILE *f)
             "                           misc system svm (default: all)\n"
             "      --out DIR            disagreements as vectors and report.txt (default hwdiff-out)\n"
             "      --sweeps             also the fixed edge sweeps of shift/muldiv/bits/bmi/bcd\n"
+            "      --strict             compare the flags the tables call undefined too\n"
             "  record [options]         write this CPU's answers as vectors, one file per family\n"
             "      --count N (default 4000), --seed S (default 1), --family F,..., --out DIR\n"
             "      (default tests/vectors/hw), or --curated FILE for the hand-picked cases\n"

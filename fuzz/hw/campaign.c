@@ -2,12 +2,13 @@
  * `emulate hwdiff` and `emulate record`: campaigns of the differential runner on the host CPU.
  *
  *   emulate hwdiff [--seconds N | --count N] [--seed S] [--family F[,F...]] [--out DIR]
- *                  [--sweeps] [--quiet]
+ *                  [--sweeps] [--strict] [--quiet]
  *       generate cases, run each natively and through the emulator, compare; a live progress
  *       line, then a table per family (tried, agreed, disagreed, skipped and why).  Each
  *       disagreement is minimised and written as a vector of the CPU's answer to
  *       DIR/<family>.jsonl, with what differed in DIR/report.txt.  Exit status 1 if any
- *       disagreed, 77 if the host cannot run it (not x86-64 Linux, no seccomp...).
+ *       disagreed, 77 if the host cannot run it (not x86-64 Linux, no seccomp...).  --strict
+ *       compares the flags the tables call undefined too.
  *
  *   emulate record [--count N] [--seed S] [--family F[,F...]] [--out DIR]
  *   emulate record --curated FILE
@@ -138,6 +139,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
         else if (!strcmp(a, "--out") && more) out = argv[++i];
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--sweeps")) sweeps = 1;
+        else if (!strcmp(a, "--strict")) hw_strict_flags = 1;
         else die("unknown option '%s' for hwdiff", a);
     }
     if (!host_ok()) return 77;

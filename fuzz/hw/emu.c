@@ -247,6 +247,8 @@ void hw_emu_run(const struct hw_case *c, struct hw_result *r, unsigned *steps)
 
 /* ---- comparison ---------------------------------------------------------------------------- */
 
+int hw_strict_flags;
+
 /* Operations whose native answer depends on the host rather than on the architecture. */
 static const char *host_dependent(const struct hw_case *c, unsigned op)
 {
@@ -340,7 +342,7 @@ enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, 
             if (hw->vector == 14 && hw->cr2 != em->cr2)
                 DIFF(" cr2 hw 0x%llx emu 0x%llx", (unsigned long long)hw->cr2, (unsigned long long)em->cr2);
         }
-    } else if (op) {
+    } else if (op && !hw_strict_flags) {
         fmask &= ~(uint64_t)emu_opinfo[op].fl_undef;
     }
     for (int i = 0; i < 16; i++)

@@ -112,6 +112,9 @@ void hw_emu_run(const struct hw_case *c, struct hw_result *r, unsigned *steps);
 uint64_t hw_undef_flags(const struct hw_case *c);   /* tables' fl_undef of the decoded op */
 unsigned hw_decode_op(const struct hw_case *c, struct emu_insn *in);  /* op id, 0 if unknown */
 
+/* 1: compare the undefined flags too (to see what this CPU does with them: the AMD profile
+ * models what is known) */
+extern int hw_strict_flags;
 /* A verdict on one case. */
 enum hw_verdict { HWV_AGREE, HWV_DISAGREE, HWV_SKIP };
 /* Compare; on HWV_DISAGREE writes what differs into diff, on HWV_SKIP the reason (a fixed

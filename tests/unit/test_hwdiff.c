@@ -305,6 +305,28 @@ START_TEST(reads_see_the_instructions_own_writes)
 }
 END_TEST
 
+START_TEST(aaa_aas_overflow_flag_on_amd)
+{
+    /* OF is undefined for AAA/AAS; Zen 3 sets it as the 16-bit AX +/- 0x106 overflows */
+    struct machine *m = amd(EMU_MODE_COMPAT32);
+    R(m, RAX) = 0x7fff;
+    m->regs.rflags &= ~(uint64_t)(EMU_FLAG_OF | EMU_FLAG_AF);
+    ck_ok(m, "37"); /* aaa */
+    ck_assert_uint_eq(R(m, RAX) & 0xffff, 0x8105);
+    ck_assert(FLAGS(m) & EMU_FLAG_OF);
+    R(m, RAX) = 0x8000;
+    m->regs.rflags |= EMU_FLAG_AF;
+    ck_ok(m, "3f"); /* aas */
+    ck_assert_uint_eq(R(m, RAX) & 0xffff, 0x7e0a);
+    ck_assert(FLAGS(m) & EMU_FLAG_OF);
+    R(m, RAX) = 0x0105;
+    m->regs.rflags |= EMU_FLAG_AF;
+    ck_ok(m, "37");
+    ck_assert(!(FLAGS(m) & EMU_FLAG_OF));
+    machine_free(m);
+}
+END_TEST
+
 static Suite *hwdiff_suite(void)
 {
     Suite *s = suite_create("hwdiff");
@@ -324,6 +346,7 @@ static Suite *hwdiff_suite(void)
     tcase_add_test(t, lock_mov_cr8_rexr_is_ud);
     tcase_add_test(t, compat_mode_descriptor_address);
     tcase_add_test(t, reads_see_the_instructions_own_writes);
+    tcase_add_test(t, aaa_aas_overflow_flag_on_amd);
     suite_add_tcase(s, t);
     return s;
 }
