@@ -102,6 +102,22 @@ static int host_ok(void)
         printf("emulate: hwdiff/record skipped: %s\n", why);
         return 0;
     }
+    /* a trial run: a container may refuse the filter, the fixed mappings or the 32-bit code
+     * segment's far return path; say so and skip rather than fail */
+    struct hw_case c;
+    struct hw_result *r = malloc(sizeof *r);
+    memset(&c, 0, sizeof c);
+    c.bytes[0] = 0x90;
+    c.n = 1;
+    c.code_off = HW_CODE_OFF;
+    c.rflags = HW_RFLAGS_BASE;
+    c.gpr[HW_RSP] = HW_DATA + 0x800;
+    int ok = r && hw_native_run(&c, 1, r) == 0 && r->outcome == HW_RETIRED;
+    free(r);
+    if (!ok) {
+        printf("emulate: hwdiff/record skipped: the native sandbox does not start here (seccomp, mmap or signals refused)\n");
+        return 0;
+    }
     return 1;
 }
 

@@ -268,12 +268,6 @@ static unsigned pick_reg(struct hw_rng *r, unsigned *used, int compat)
     return HW_RBX;
 }
 
-static int is_branch_op(unsigned op)
-{
-    return op == OP_JMP || op == OP_JCC || op == OP_CALL || op == OP_LOOP || op == OP_LOOPE ||
-           op == OP_LOOPNE || op == OP_JRCXZ;
-}
-
 /* A branch target: mostly on the INT3 fill of the code page (either side of the instruction),
  * sometimes the next instruction, outside the page, or a non-canonical address. */
 static uint64_t branch_target(struct hw_rng *r, uint64_t start, unsigned n, int compat)
@@ -326,10 +320,8 @@ static void enc_mem(struct hw_rng *r, struct gen_state *g, struct enc *e, unsign
     }
     const uint64_t amask = g->asz == 4 ? 0xffffffffull : ~0ull;
     unsigned kind = rnd(r, 10);
-    if (kind == 0 && !g->compat) { /* RIP-relative */
+    if (kind == 0 && !g->compat) { /* RIP-relative: the caller patches the displacement */
         e1(e, (uint8_t)((regfield & 7) << 3 | 5));
-        c->n = 0; /* the displacement depends on the final length: patched by the caller */
-        e->b[e->n] = 0xfe; /* marker */
         en(e, 0, 4);
         return;
     }
@@ -361,8 +353,6 @@ static void enc_mem(struct hw_rng *r, struct gen_state *g, struct enc *e, unsign
         scale = rnd(r, 4);
         if (index != 4) idxval = chance(r, 50) ? rnd(r, 16) : (uint64_t)(int64_t)((int32_t)rnd(r, 0x200) - 0x100);
     }
-    unsigned rex_bits = (base >= 8 ? 1u : 0u) | (index != 4 && index >= 8 ? 2u : 0u);
-    (void)rex_bits;
     if (sib) {
         e1(e, (uint8_t)(mod << 6 | (regfield & 7) << 3 | 4));
         e1(e, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));
@@ -441,6 +431,7 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
     int lock = 0;
     int rep = 0;
     if (row->flags & R_REP) rep = rnd(r, 3); /* none, F3, F2 */
+    if ((row->flags & R_F3PAUSE) && chance(r, 30)) rep = 1; /* F3 90 is PAUSE */
     /* operands */
     unsigned regfield = f->reg >= 0 ? (unsigned)f->reg : 0;
     /* a walk through a ModRM node (group, mod, rm) means a ModRM byte even without operands */
@@ -570,10 +561,8 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
     int riprel = 0;
     if (has_modrm) {
         if (memform == 1) {
-            unsigned before = g.used;
             enc_mem(r, &g, &mr, regfield, target);
             riprel = mr.n == 5 && (mr.b[0] & 0xc7) == 5 && !c->compat;
-            (void)before;
         } else {
             mr.b[0] = (uint8_t)(0xc0 | (regfield & 7) << 3 | (rm_reg & 7));
             mr.n = 1;
@@ -621,12 +610,10 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
         if (!s) continue;
         if (SPEC_M(s) == M_J) {
             uint64_t t = branch_target(r, g.start, c->n, c->compat);
-            unsigned jsz = c->n - (imm_at - 0) - 0;
-            jsz = SPEC_S(s) == S_B ? 1 : (g.osz == 2 ? 2 : 4);
+            const unsigned jsz = SPEC_S(s) == S_B ? 1 : (g.osz == 2 ? 2 : 4);
             int64_t d = (int64_t)(t - end);
             if (jsz == 1 && (d < -128 || d > 127)) d = (int64_t)rnd(r, 120) - 60;
             if (jsz == 1 && d < 0 && d > -(int64_t)c->n - 1) d = 2;
-            en(&(struct enc){ { 0 }, 0 }, 0, 0);
             for (unsigned k = 0; k < jsz; k++) c->bytes[imm_at + k] = (uint8_t)((uint64_t)d >> (8 * k));
         } else if (SPEC_M(s) == M_O) {
             int in_d;
@@ -703,7 +690,6 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
              byte ? 8 : 8 * g.osz, memform == 1 ? " mem" : memform == 0 ? " reg" : "", lock ? " lock" : "",
              rep ? " rep" : "", c->compat ? " compat32" : "");
     c->family = (uint8_t)hw_family_of_op(op);
-    (void)is_branch_op;
     return 0;
 }
 
