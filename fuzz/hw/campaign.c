@@ -268,7 +268,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
             snprintf(p, sizeof p, "%s/%s.jsonl", out, hw_family_names[mc.family]);
             FILE *vf = fopen(p, "a");
             if (vf) {
-                hw_write_vector(vf, &mc, mh);
+                hw_write_vector(vf, &mc, mh, 1);
                 fclose(vf);
             }
             free(mh);
@@ -329,6 +329,8 @@ int hw_cmd_hwdiff(int argc, char **argv)
 
 /* ---- record ---------------------------------------------------------------------------------------- */
 
+static unsigned long g_not_expressible;
+
 static int record_list(struct hw_case *cases, unsigned n, FILE *f, unsigned long *kept, unsigned long *dropped,
                        unsigned long *emu_wrong)
 {
@@ -346,15 +348,19 @@ static int record_list(struct hw_case *cases, unsigned n, FILE *f, unsigned long
         }
         /* Keep only what the vector format can say: a REP that faults after some iterations, or
          * memory beyond what a vector lists, would not replay; the comparison above covered it. */
-        if (v == HWV_AGREE && !hw_vector_replays(&cases[i], &hw[i])) {
+        int full_code = 0;
+        if (v == HWV_AGREE && !hw_vector_replays(&cases[i], &hw[i], 0)) full_code = 1;
+        if (v == HWV_AGREE && full_code && !hw_vector_replays(&cases[i], &hw[i], 1)) {
             ++*dropped;
+            g_not_expressible++;
+            if (getenv("EMU_RECORD_VERBOSE")) fprintf(stderr, "record: not expressible: %s\n", cases[i].name);
             continue;
         }
         if (v == HWV_DISAGREE) {
             ++*emu_wrong;
             fprintf(stderr, "record: the emulator disagrees on %s:%s\n", cases[i].name, d);
         }
-        hw_write_vector(f, &cases[i], &hw[i]);
+        hw_write_vector(f, &cases[i], &hw[i], full_code);
         ++*kept;
     }
     free(hw);
@@ -443,8 +449,9 @@ int hw_cmd_record(int argc, char **argv)
         printf("record: %-8s %5lu vectors -> %s\n", hw_family_names[fam[k]], fk, p);
         fflush(stdout);
     }
-    printf("record: %lu vectors (seed %llu); %lu cases left out (host-dependent, or not expressible as a vector); "
-           "%lu the emulator gets wrong\n", kept, (unsigned long long)seed, dropped, wrong);
+    printf("record: %lu vectors (seed %llu); left out: %lu skipped as in hwdiff (host-dependent, not emulated...), "
+           "%lu not expressible as a vector (a REP that faults after some iterations...); %lu the emulator gets wrong\n",
+           kept, (unsigned long long)seed, dropped - g_not_expressible, g_not_expressible, wrong);
     return wrong ? 1 : 0;
 }
 

@@ -422,7 +422,7 @@ static int mem_runs(FILE *f, uint64_t base, const uint8_t *page, const uint8_t *
     return first;
 }
 
-void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r)
+void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r, int full_code)
 {
     struct emu_config cfg = hw_config();
     uint64_t undef = hw_undef_flags(c);
@@ -462,10 +462,15 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
     gdt_image(gdt);
     mem_runs(f, HW_GDT, gdt, NULL, 0, sizeof gdt);
     code_page(c, page);
-    /* the INT3 fill right after the instruction (a read of the code page beyond it is rare) */
-    fprintf(f, ",{\"addr\":\"0x%llx\",\"data\":\"", (unsigned long long)(HW_CODE + c->code_off + c->n));
-    for (unsigned i = c->code_off + c->n; i < HW_PAGE && i < c->code_off + c->n + 16u; i++) fprintf(f, "cc");
-    fprintf(f, "\"}");
+    if (full_code) {
+        /* the whole code page: the instruction reads it */
+        mem_runs(f, HW_CODE, page, NULL, 0, HW_PAGE);
+    } else {
+        /* the INT3 fill right after the instruction */
+        fprintf(f, ",{\"addr\":\"0x%llx\",\"data\":\"", (unsigned long long)(HW_CODE + c->code_off + c->n));
+        for (unsigned i = c->code_off + c->n; i < HW_PAGE && i < c->code_off + c->n + 16u; i++) fprintf(f, "cc");
+        fprintf(f, "\"}");
+    }
     hw_initial_data(c, page);
     mem_runs(f, HW_DATA, page, NULL, 0, HW_PAGE);
     hw_fill(page, c->ro_fill);
@@ -515,13 +520,13 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
     fprintf(f, "}\n");
 }
 
-int hw_vector_replays(const struct hw_case *c, const struct hw_result *hw)
+int hw_vector_replays(const struct hw_case *c, const struct hw_result *hw, int full_code)
 {
     char *buf = NULL, *out = NULL;
     size_t len = 0, olen = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return 0;
-    hw_write_vector(f, c, hw);
+    hw_write_vector(f, c, hw, full_code);
     fclose(f);
     struct vec v;
     char err[256];
@@ -532,7 +537,10 @@ int hw_vector_replays(const struct hw_case *c, const struct hw_result *hw)
         if (o) {
             ok = vec_check(&v, st, o) == 0;
             fclose(o);
+            if (!ok && out && getenv("EMU_RECORD_VERBOSE")) fprintf(stderr, "%s", out);
         }
+    } else if (getenv("EMU_RECORD_VERBOSE")) {
+        fprintf(stderr, "vector does not load: %s\n", err);
     }
     vec_free(&v);
     free(out);

@@ -686,6 +686,10 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
     }
     if (op == OP_XLAT) c->gpr[HW_RBX] = HW_DATA + rnd(r, 0xf00);
     if (inv64) c->compat = 0;
+    /* compatibility mode: the upper halves and R8-R15 are not architectural there (and not
+     * preserved across the mode switch): zero in the inputs */
+    if (c->compat)
+        for (int i = 0; i < 16; i++) c->gpr[i] = i < 8 ? c->gpr[i] & 0xffffffffull : 0;
     snprintf(c->name, sizeof c->name, "%s%s%u%s%s%s%s", emu_mnemonic(op), inv64 ? " (64-bit #UD)" : " ",
              byte ? 8 : 8 * g.osz, memform == 1 ? " mem" : memform == 0 ? " reg" : "", lock ? " lock" : "",
              rep ? " rep" : "", c->compat ? " compat32" : "");

@@ -121,11 +121,13 @@ enum hw_verdict { HWV_AGREE, HWV_DISAGREE, HWV_SKIP };
  * string, for the per-family tally) into *why. */
 enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, const struct hw_result *em,
                            char *diff, size_t ndiff, const char **why);
-/* One vector line (shared/spec/vectors.md) with the native answer. */
-void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *hw);
+/* One vector line (shared/spec/vectors.md) with the native answer.  full_code: list the whole
+ * INT3-filled code page in "mem" (for an instruction that reads it), else the 16 bytes after
+ * the instruction. */
+void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *hw, int full_code);
 /* Does the vector line replay through `emulate replay` (the recorder keeps only those that do:
  * a state the format cannot express is left out)? */
-int hw_vector_replays(const struct hw_case *c, const struct hw_result *hw);
+int hw_vector_replays(const struct hw_case *c, const struct hw_result *hw, int full_code);
 /* Shrink a disagreeing case (fewer inputs that matter) keeping the disagreement. */
 void hw_minimise(struct hw_case *c);
 void hw_print_case(FILE *f, const struct hw_case *c);
