@@ -148,8 +148,11 @@ int hw_cmd_hwdiff(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
-        if (!strcmp(a, "--seconds") && more) seconds = (double)num(argv[++i], "--seconds");
-        else if (!strcmp(a, "--count") && more) count = (unsigned long)num(argv[++i], "--count");
+        if (!strcmp(a, "--seconds") && more) seconds = (double)num(argv[++i], "--seconds"), count = 0;
+        else if (!strcmp(a, "--count") && more) {
+            count = (unsigned long)num(argv[++i], "--count");
+            if (!count) die("--count must be at least 1");
+        }
         else if (!strcmp(a, "--seed") && more) seed = num(argv[++i], "--seed"), have_seed = 1;
         else if (!strcmp(a, "--family") && more) nfam += parse_families(argv[++i], fam + nfam, HWF_COUNT - nfam);
         else if (!strcmp(a, "--out") && more) out = argv[++i];
@@ -158,6 +161,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
         else if (!strcmp(a, "--strict")) hw_strict_flags = 1;
         else die("unknown option '%s' for hwdiff", a);
     }
+    if (count == 0 && seconds <= 0) die("hwdiff needs --seconds or --count of at least 1");
     if (!host_ok()) return 77;
     if (!have_seed) seed = (uint64_t)time(NULL);
     struct hw_rng rng = { seed };

@@ -238,6 +238,10 @@ void hw_emu_run(const struct hw_case *c, struct hw_result *r, unsigned *steps)
     }
     if (c->compat)
         for (int k = 0; k < 8; k++) r->gpr[k] &= 0xffffffffull;
+    /* Test hook (tests/hw_selftest.sh): a wrong CF after every ADD, so that the test can see
+     * the campaign catch, minimise and write a disagreement. */
+    if (r->outcome == HW_RETIRED && m->ctx.result.op == OP_ADD && getenv("EMU_HWDIFF_INJECT_ADD_CF"))
+        r->rflags ^= 1;
     r->fs_base = m->segs[EMU_SEG_FS].base;
     r->gs_base = m->segs[EMU_SEG_GS].base;
     for (int s = 0; s < 6; s++) r->sel[s] = m->segs[s].sel;
