@@ -343,6 +343,7 @@ enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, 
         else {
             if (hw->has_ec && (!em->has_ec || hw->error_code != em->error_code))
                 DIFF(" error_code hw 0x%x emu 0x%x%s", hw->error_code, em->error_code, em->has_ec ? "" : " (none)");
+            if (!hw->has_ec && em->has_ec) DIFF(" error code: hw none, emu 0x%x", em->error_code);
             if (hw->vector == 14 && hw->cr2 != em->cr2)
                 DIFF(" cr2 hw 0x%llx emu 0x%llx", (unsigned long long)hw->cr2, (unsigned long long)em->cr2);
         }
