@@ -68,7 +68,8 @@ static void usage(FILE *f)
             "      (default tests/vectors/hw), or --curated FILE for the hand-picked cases\n"
             "  hwrun [options] HEX      one instruction on this CPU and in the emulator, side by side\n"
             "      --compat, --reg NAME=VALUE (rax..r15), --rflags V, --mem ADDR=HEX (data page),\n"
-            "      --fill SEED, --ro-fill SEED, --at OFFSET (in the code page; default 0x800)\n"
+            "      --fill SEED, --ro-fill SEED, --at OFFSET (in the code page; default 0x800),\n"
+            "      --fs-base V, --gs-base V\n"
             "  help                     this text\n");
 }
 

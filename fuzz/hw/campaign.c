@@ -172,6 +172,16 @@ int hw_cmd_hwdiff(int argc, char **argv)
            (unsigned long long)seed, sweeps ? ", plus the fixed sweeps" : "", out);
     fflush(stdout);
 
+    /* a previous campaign's findings in DIR would mix with this one's */
+    {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/report.txt", out);
+        unlink(p);
+        for (int f = 0; f < HWF_COUNT; f++) {
+            snprintf(p, sizeof p, "%s/%s.jsonl", out, hw_family_names[f]);
+            unlink(p);
+        }
+    }
     struct hw_caselist fixed = { 0 };
     if (sweeps) {
         hw_sweep_cases("all", &fixed);
@@ -500,6 +510,8 @@ int hw_cmd_hwrun(int argc, char **argv)
         else if (!strcmp(a, "--fill") && more) c.data_fill = (uint32_t)num(argv[++i], "--fill");
         else if (!strcmp(a, "--ro-fill") && more) c.ro_fill = (uint32_t)num(argv[++i], "--ro-fill");
         else if (!strcmp(a, "--at") && more) c.code_off = (uint16_t)(num(argv[++i], "--at") & (HW_PAGE - 1));
+        else if (!strcmp(a, "--fs-base") && more) c.fs_base = num(argv[++i], "--fs-base");
+        else if (!strcmp(a, "--gs-base") && more) c.gs_base = num(argv[++i], "--gs-base");
         else if (!strcmp(a, "--reg") && more) {
             const char *eq = strchr(argv[++i], '=');
             int r = -1;

@@ -165,8 +165,8 @@ static struct machine *hw_machine(const struct hw_case *c)
     s[EMU_SEG_SS] = (struct emu_segment){ 0x2b, 0xcf3, 0xffffffff, 0 };
     s[EMU_SEG_DS] = s[EMU_SEG_SS];
     s[EMU_SEG_ES] = s[EMU_SEG_SS];
-    s[EMU_SEG_FS] = (struct emu_segment){ 0, 0, 0, 0 };
-    s[EMU_SEG_GS] = (struct emu_segment){ 0, 0, 0, 0 };
+    s[EMU_SEG_FS] = (struct emu_segment){ 0, 0, 0, c->fs_base };
+    s[EMU_SEG_GS] = (struct emu_segment){ 0, 0, 0, c->gs_base };
     s[EMU_SEG_TR] = (struct emu_segment){ 0x40, 0x8b, HW_TSS_LIMIT, HW_TSS };
     m->cr[0] = HW_CR0;
     hw_config();
@@ -452,10 +452,10 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
     static const char *const dsegs[3] = { "ss", "ds", "es" };
     for (int i = 0; i < 3; i++)
         fprintf(f, "\"%s\":{\"sel\":\"0x2b\",\"base\":\"0x0\",\"limit\":\"0xffffffff\",\"attr\":\"0xcf3\"},", dsegs[i]);
-    fprintf(f, "\"fs\":{\"sel\":\"0x0\",\"base\":\"0x0\",\"limit\":\"0x0\",\"attr\":\"0x0\"},"
-               "\"gs\":{\"sel\":\"0x0\",\"base\":\"0x0\",\"limit\":\"0x0\",\"attr\":\"0x0\"},"
+    fprintf(f, "\"fs\":{\"sel\":\"0x0\",\"base\":\"0x%llx\",\"limit\":\"0x0\",\"attr\":\"0x0\"},"
+               "\"gs\":{\"sel\":\"0x0\",\"base\":\"0x%llx\",\"limit\":\"0x0\",\"attr\":\"0x0\"},"
                "\"tr\":{\"sel\":\"0x40\",\"base\":\"0x%llx\",\"limit\":\"0x%x\",\"attr\":\"0x8b\"}}",
-            (unsigned long long)HW_TSS, HW_TSS_LIMIT);
+            (unsigned long long)c->fs_base, (unsigned long long)c->gs_base, (unsigned long long)HW_TSS, HW_TSS_LIMIT);
     hw_config();
     fprintf(f, ",\"cr\":{\"cr0\":\"0x%llx\",\"cr4\":\"0x%llx\"},\"msr\":{\"efer\":\"0x%llx\"},\"xcr0\":\"0x%llx\"",
             (unsigned long long)HW_CR0, (unsigned long long)g_cr4, (unsigned long long)HW_EFER,
@@ -497,14 +497,14 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
         for (int i = 0; i < 16; i++)
             if (r->gpr[i] != c->gpr[i]) fprintf(f, "\"%s\":\"0x%llx\",", gpr_names[i], (unsigned long long)r->gpr[i]);
         fprintf(f, "\"rip\":\"0x%llx\",\"rflags\":\"0x%llx\"}", (unsigned long long)r->rip, (unsigned long long)r->rflags);
-        if (r->fs_base || r->gs_base || r->sel[EMU_SEG_FS] || r->sel[EMU_SEG_GS] || r->sel[EMU_SEG_DS] != 0x2b ||
-            r->sel[EMU_SEG_ES] != 0x2b) {
+        const int fsch = r->fs_base != c->fs_base || r->sel[EMU_SEG_FS], gsch = r->gs_base != c->gs_base || r->sel[EMU_SEG_GS];
+        if (fsch || gsch || r->sel[EMU_SEG_DS] != 0x2b || r->sel[EMU_SEG_ES] != 0x2b) {
             int first_seg = 1;
             fprintf(f, ",\"segs\":{");
-            if (r->fs_base || r->sel[EMU_SEG_FS])
+            if (fsch)
                 first_seg = 0, fprintf(f, "\"fs\":{\"sel\":\"0x%x\",\"base\":\"0x%llx\"}", r->sel[EMU_SEG_FS],
                                        (unsigned long long)r->fs_base);
-            if (r->gs_base || r->sel[EMU_SEG_GS])
+            if (gsch)
                 fprintf(f, "%s\"gs\":{\"sel\":\"0x%x\",\"base\":\"0x%llx\"}", first_seg ? "" : ",", r->sel[EMU_SEG_GS],
                         (unsigned long long)r->gs_base), first_seg = 0;
             if (r->sel[EMU_SEG_DS] != 0x2b)
@@ -560,6 +560,8 @@ void hw_print_case(FILE *f, const struct hw_case *c)
     fprintf(f, "%s at 0x%llx  rflags 0x%llx", c->compat ? " (compat32)" : "",
             (unsigned long long)(HW_CODE + c->code_off), (unsigned long long)c->rflags);
     if (c->data_fill || c->ro_fill) fprintf(f, "  fill %u/%u", c->data_fill, c->ro_fill);
+    if (c->fs_base || c->gs_base) fprintf(f, "  fs.base 0x%llx gs.base 0x%llx", (unsigned long long)c->fs_base,
+                                          (unsigned long long)c->gs_base);
     fprintf(f, "\n ");
     for (int i = 0; i < 16; i++)
         if (c->gpr[i]) fprintf(f, " %s=0x%llx", gpr_names[i], (unsigned long long)c->gpr[i]);
@@ -592,6 +594,8 @@ static unsigned candidates(const struct hw_case *c, struct hw_case *out)
     CAND(x->data_fill = 0);
     CAND(x->ro_fill = 0);
     CAND(x->mem_n = 0);
+    CAND(x->fs_base = 0);
+    CAND(x->gs_base = 0);
     CAND(x->rflags = HW_RFLAGS_BASE | (c->rflags & HW_TF));
     for (int i = 0; i < 16; i++) {
         if (i == HW_RSP) continue;

@@ -287,6 +287,7 @@ struct gen_state {
     unsigned op, osz, asz, used;
     int compat, m64;
     uint64_t start;
+    int membase;    /* the memory operand's base register, -1 if none */
 };
 
 /* Put a memory value at a data-page address (when the address is in the data page). */
@@ -365,6 +366,7 @@ static void enc_mem(struct hw_rng *r, struct gen_state *g, struct enc *e, unsign
     uint64_t bv = (target - (uint64_t)disp - (index != 4 ? idxval << scale : 0)) & amask;
     if (g->asz == 4 && !g->compat) bv |= hw_rand(r) << 32; /* 67: the upper half is ignored */
     c->gpr[base] = bv;
+    g->membase = (int)base;
     /* REX.B / REX.X are the caller's: remember them in the used-register bits above 16 */
     g->used |= (base >= 8 ? 1u << 16 : 0) | (index != 4 && index >= 8 ? 1u << 17 : 0);
 }
@@ -399,7 +401,7 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
             inv64 = 1;
         }
     }
-    struct gen_state g = { c, op, 4, c->compat ? 4 : 8, implicit_regs(op), c->compat, !c->compat, HW_CODE + HW_CODE_OFF };
+    struct gen_state g = { c, op, 4, c->compat ? 4 : 8, implicit_regs(op), c->compat, !c->compat, HW_CODE + HW_CODE_OFF, -1 };
     const int byte = (row->flags & R_BYTE) != 0;
     const int vex = f->map == MAP_VEX2 || f->map == MAP_VEX3;
     /* the operand size */
@@ -563,6 +565,16 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
         if (memform == 1) {
             enc_mem(r, &g, &mr, regfield, target);
             riprel = mr.n == 5 && (mr.b[0] & 0xc7) == 5 && !c->compat;
+            /* FS/GS in 64-bit mode: a base that the address calculation must add (and wrap
+             * at 2^64), taken back out of the base register so the target stays */
+            if ((seg == 0x64 || seg == 0x65) && g.m64 && chance(r, 60)) {
+                static const uint64_t bases[] = { 0x1000, 0xfffffffffffff000ull, 0x8000000000000000ull,
+                                                  0x100000000ull, 0xffff800000000000ull, 0x7fffffffffffull };
+                uint64_t b = chance(r, 70) ? bases[rnd(r, 6)] : hw_rand(r);
+                if (seg == 0x64) c->fs_base = b;
+                else c->gs_base = b;
+                if (g.membase >= 0 && g.asz == 8 && chance(r, 80)) c->gpr[g.membase] -= b;
+            }
         } else {
             mr.b[0] = (uint8_t)(0xc0 | (regfield & 7) << 3 | (rm_reg & 7));
             mr.n = 1;

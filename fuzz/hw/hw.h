@@ -66,6 +66,7 @@ struct hw_case {
     uint32_t ro_fill;        /* read-only page contents, likewise */
     uint64_t gpr[16];
     uint64_t rflags;
+    uint64_t fs_base, gs_base; /* 64-bit mode: the stub sets them (WRFSBASE/WRGSBASE) */
 };
 
 enum hw_outcome {

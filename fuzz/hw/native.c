@@ -108,6 +108,8 @@ uint64_t hw_host_xcr0(void) { return 1; }
 #define ST_GS_OUT 200
 #define ST_SEL_OUT 208   /* ES DS FS GS (2 bytes each) */
 #define ST_HANDLER 224
+#define ST_FS_IN 232
+#define ST_GS_IN 240
 
 #define USER32_CS 0x23
 #define USER64_CS 0x33
@@ -150,18 +152,22 @@ static void mov_store(struct asm_buf *a, unsigned reg, uint64_t target)
 static void build_stub(uint8_t *page)
 {
     struct asm_buf a = { page, HW_STUB, 0 };
-    /* entry: FS/GS base 0, DS/ES = user data, GPRs, IRETQ */
+    /* entry: FS/GS the null selector (a case may have loaded another) with the case's bases,
+     * DS/ES = user data, GPRs, IRETQ */
     static const uint8_t pre[] = {
         0x31, 0xc0,                         /* xor eax, eax */
-        0x8e, 0xe0,                         /* mov fs, eax: the null selector (a case may have */
-        0x8e, 0xe8,                         /* mov gs, eax   loaded another) */
-        0xf3, 0x48, 0x0f, 0xae, 0xd0,       /* wrfsbase rax */
-        0xf3, 0x48, 0x0f, 0xae, 0xd8,       /* wrgsbase rax */
+        0x8e, 0xe0,                         /* mov fs, eax */
+        0x8e, 0xe8,                         /* mov gs, eax */
         0xb8, USER_DS, 0, 0, 0,             /* mov eax, 0x2b */
         0x8e, 0xd8,                         /* mov ds, eax */
         0x8e, 0xc0,                         /* mov es, eax */
     };
     put(&a, pre, sizeof pre);
+    static const uint8_t wrfs_[] = { 0xf3, 0x48, 0x0f, 0xae, 0xd0 }, wrgs_[] = { 0xf3, 0x48, 0x0f, 0xae, 0xd8 };
+    mov_load(&a, HW_RAX, HW_STATE + ST_FS_IN);
+    put(&a, wrfs_, sizeof wrfs_);
+    mov_load(&a, HW_RAX, HW_STATE + ST_GS_IN);
+    put(&a, wrgs_, sizeof wrgs_);
     static const uint8_t lea_rsp[2] = { 0x48, 0x8d };
     riprel(&a, lea_rsp, 2, HW_RSP, HW_STATE + ST_FRAME);
     for (unsigned r = 0; r < 16; r++)
@@ -379,6 +385,8 @@ static int child(const struct hw_case *cases, unsigned start, unsigned n, struct
         hw_fill(ro_w, c->ro_fill);
         hw_initial_data(c, data);
         memcpy(state + ST_IN, c->gpr, sizeof c->gpr);
+        memcpy(state + ST_FS_IN, &c->fs_base, 8);
+        memcpy(state + ST_GS_IN, &c->gs_base, 8);
         uint64_t frame[5] = { HW_CODE + off, c->compat ? USER32_CS : USER64_CS, c->rflags, c->gpr[HW_RSP], USER_DS };
         memcpy(state + ST_FRAME, frame, sizeof frame);
         run_one(c, r);

@@ -327,6 +327,26 @@ START_TEST(aaa_aas_overflow_flag_on_amd)
 }
 END_TEST
 
+START_TEST(fs_gs_offset_canonical_on_amd)
+{
+    /* GS base 0xffff800000000000 + offset 0x00008000100015a0 wraps to 0x100015a0: #GP(0) on
+     * AMD (the offset is not canonical), the access on Intel */
+    for (int v = 0; v < 2; v++) {
+        struct emu_config c = tm_cfg(v ? EMU_VENDOR_AMD : EMU_VENDOR_INTEL);
+        struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &c);
+        m->segs[EMU_SEG_GS].base = 0xffff800000000000ull;
+        R(m, RSI) = 0x00008000100015a0ull;
+        if (v) ck_exc(m, "658b06", EMU_GP, 0);
+        else ck_ok(m, "658b06");
+        /* a canonical offset that wraps is fine on both */
+        m->segs[EMU_SEG_GS].base = 0xfffffffffffff000ull;
+        R(m, RSI) = 0x100027f0;
+        ck_ok(m, "658b06");
+        machine_free(m);
+    }
+}
+END_TEST
+
 static Suite *hwdiff_suite(void)
 {
     Suite *s = suite_create("hwdiff");
@@ -347,6 +367,7 @@ static Suite *hwdiff_suite(void)
     tcase_add_test(t, compat_mode_descriptor_address);
     tcase_add_test(t, reads_see_the_instructions_own_writes);
     tcase_add_test(t, aaa_aas_overflow_flag_on_amd);
+    tcase_add_test(t, fs_gs_offset_canonical_on_amd);
     suite_add_tcase(s, t);
     return s;
 }
