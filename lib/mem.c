@@ -45,16 +45,16 @@ enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, u
         uint64_t cr4;
         /* AMD checks the effective address too, not only base + offset: with an FS/GS base, a
          * non-canonical offset is #GP(0) even when the sum wraps to a canonical address (Zen 3,
-         * hwdiff: GS base 0xffff800000000000, offset 0x8000100015a0).  The manuals speak of
-         * the linear address only. */
+         * hwdiff: GS base 0xffff800000000000, offset 0x8000100015a0; and for the operand's last
+         * byte: offset 0x7ffffffffffc of 8 bytes).  The manuals speak of the linear address only. */
         const int ea_check = emu_is_amd(ctx) && base;
         /* LA57 only matters for addresses that are not 48-bit canonical. */
         if (!is_canonical(a, 48) || !is_canonical(a + (size ? size - 1 : 0), 48) ||
-            (ea_check && !is_canonical(offset, 48))) {
+            (ea_check && (!is_canonical(offset, 48) || !is_canonical(offset + (size ? size - 1 : 0), 48)))) {
             TRY(emu_get_cr4(ctx, &cr4));
             if (cr4 & EMU_CR4_LA57) bits = 57;
             if (!is_canonical(a, bits) || !is_canonical(a + (size ? size - 1 : 0), bits) ||
-                (ea_check && !is_canonical(offset, bits)))
+                (ea_check && (!is_canonical(offset, bits) || !is_canonical(offset + (size ? size - 1 : 0), bits))))
                 return seg_fault(ctx, seg);
         }
         *la = a;

@@ -286,8 +286,9 @@ enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, 
     const unsigned op = hw_decode_op(c, &in);
     switch (hw->outcome) {
     case HW_HARNESS:
-        *why = hw->status == -1 ? "no 32-bit user code segment on this kernel"
-                                : "it branched into code outside the test page";
+        *why = hw->status == -1   ? "no 32-bit user code segment on this kernel"
+               : hw->status == -2 ? "it branched into code outside the test page"
+                                  : "the harness's stub faulted (a harness bug)";
         return HWV_SKIP;
     case HW_SYSCALL: *why = "a system call (stopped by seccomp)"; return HWV_SKIP;
     case HW_DIED: *why = "the native child died"; return HWV_SKIP;

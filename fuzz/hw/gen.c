@@ -571,6 +571,7 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
                 static const uint64_t bases[] = { 0x1000, 0xfffffffffffff000ull, 0x8000000000000000ull,
                                                   0x100000000ull, 0xffff800000000000ull, 0x7fffffffffffull };
                 uint64_t b = chance(r, 70) ? bases[rnd(r, 6)] : hw_rand(r);
+                b = (uint64_t)((int64_t)(b << 16) >> 16); /* WRFSBASE takes canonical bases only */
                 if (seg == 0x64) c->fs_base = b;
                 else c->gs_base = b;
                 if (g.membase >= 0 && g.asz == 8 && chance(r, 80)) c->gpr[g.membase] -= b;

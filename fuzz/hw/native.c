@@ -115,6 +115,8 @@ uint64_t hw_host_xcr0(void) { return 1; }
 #define USER64_CS 0x33
 #define USER_DS 0x2b
 
+static uint64_t hw_iretq_at;   /* the stub's IRETQ: a fault there is the far return to CS 0x23 */
+
 struct asm_buf {
     uint8_t *p;
     uint64_t addr;
@@ -172,6 +174,7 @@ static void build_stub(uint8_t *page)
     riprel(&a, lea_rsp, 2, HW_RSP, HW_STATE + ST_FRAME);
     for (unsigned r = 0; r < 16; r++)
         if (r != HW_RSP) mov_load(&a, r, HW_STATE + ST_IN + 8 * r);
+    hw_iretq_at = a.addr + a.n;
     put1(&a, 0x48); /* iretq */
     put1(&a, 0xcf);
 
@@ -242,9 +245,10 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
     const uint64_t start = HW_CODE + c->code_off;
     const unsigned trapno = (unsigned)g[REG_TRAPNO];
     if (r->rip >= HW_STUB && r->rip < HW_STUB + 2 * HW_PAGE) {
-        /* the stub itself faulted: IRETQ to CS 0x23 on a kernel without 32-bit user code */
+        /* the stub itself faulted: IRETQ to CS 0x23 on a kernel without 32-bit user code, or
+         * anything else (a bug of the harness) */
         r->outcome = HW_HARNESS;
-        r->status = -1;
+        r->status = r->rip == hw_iretq_at && c->compat ? -1 : -3;
     } else if (sig == SIGSYS) {
         r->outcome = HW_SYSCALL;
         r->status = si->si_syscall;

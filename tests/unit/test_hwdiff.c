@@ -338,6 +338,10 @@ START_TEST(fs_gs_offset_canonical_on_amd)
         R(m, RSI) = 0x00008000100015a0ull;
         if (v) ck_exc(m, "658b06", EMU_GP, 0);
         else ck_ok(m, "658b06");
+        /* the operand's last byte counts: offset 0x7ffffffffffc, 8 bytes */
+        m->segs[EMU_SEG_GS].base = 0xffffeca650331d76ull;
+        R(m, RDI) = 0x7ffffffffffcull;
+        if (v) ck_exc(m, "65488b07", EMU_GP, 0);
         /* a canonical offset that wraps is fine on both */
         m->segs[EMU_SEG_GS].base = 0xfffffffffffff000ull;
         R(m, RSI) = 0x100027f0;
