@@ -3,7 +3,7 @@
  *
  * AAA/AAS add/subtract 0x106 to AX as one 16-bit operation, so a carry or borrow out of AL
  * reaches AH: the SDM's pseudo-code (AX <- AX + 106H; AX <- AX - 6, AH <- AH - 1) and what
- * AMD Zen 3 does (scripts/hwcheck), although AMD's manual words it as "adds 6 to AL and 1 to
+ * AMD Zen 3 does (hwdiff), although AMD's manual words it as "adds 6 to AL and 1 to
  * AH".  Then AL keeps its low nibble.
  *
  * Undefined flags differ by vendor:
@@ -36,7 +36,8 @@ EXEC(emu_exec_bcd)
             nf = FL_AF | FL_CF;
             /* AMD: OF is the signed overflow of that 16-bit add/subtract (hwdiff --strict:
              * AAA with AX = 0x7fff, AAS with AX = 0x8000 set OF on Zen 3) */
-            const unsigned ovf = in->op == OP_AAA ? (ax0 ^ ax) & (0x106u ^ ax) : (ax0 ^ 0x106u) & (ax0 ^ ax);
+            const unsigned ovf = in->op == OP_AAA ? (ax0 ^ ax) & (0x106u ^ ax)
+                                                  : (ax0 ^ 0x106u) & (ax0 ^ ax);
             if (emu_is_amd(ctx) && (ovf & 0x8000)) nf |= FL_OF;
         }
         al &= 15;

@@ -48,13 +48,14 @@ enum emu_status emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t offset, u
          * hwdiff: GS base 0xffff800000000000, offset 0x8000100015a0; and for the operand's last
          * byte: offset 0x7ffffffffffc of 8 bytes).  The manuals speak of the linear address only. */
         const int ea_check = emu_is_amd(ctx) && base;
+        const uint64_t last = offset + (size ? size - 1 : 0);
         /* LA57 only matters for addresses that are not 48-bit canonical. */
         if (!is_canonical(a, 48) || !is_canonical(a + (size ? size - 1 : 0), 48) ||
-            (ea_check && (!is_canonical(offset, 48) || !is_canonical(offset + (size ? size - 1 : 0), 48)))) {
+            (ea_check && (!is_canonical(offset, 48) || !is_canonical(last, 48)))) {
             TRY(emu_get_cr4(ctx, &cr4));
             if (cr4 & EMU_CR4_LA57) bits = 57;
             if (!is_canonical(a, bits) || !is_canonical(a + (size ? size - 1 : 0), bits) ||
-                (ea_check && (!is_canonical(offset, bits) || !is_canonical(offset + (size ? size - 1 : 0), bits))))
+                (ea_check && (!is_canonical(offset, bits) || !is_canonical(last, bits))))
                 return seg_fault(ctx, seg);
         }
         *la = a;
@@ -212,7 +213,8 @@ enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t off, c
     return emu_write_la(ctx, la, buf, size, f | flags);
 }
 
-enum emu_status emu_probe_write(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned size, unsigned flags)
+enum emu_status emu_probe_write(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned size,
+                                unsigned flags)
 {
     uint64_t la;
     unsigned f;

@@ -64,7 +64,9 @@ static int parse_families(const char *list, int *fam, int nmax)
     snprintf(buf, sizeof buf, "%s", list);
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
         int f = hw_family_from_name(t);
-        if (f < 0 || f == HWF_OTHER) die("unknown family '%s' (try: data alu shift muldiv bits bcd stack branch string flagops io misc system svm)", t);
+        if (f < 0 || f == HWF_OTHER)
+            die("unknown family '%s' (try: data alu shift muldiv bits bcd stack branch string flagops io misc "
+                "system svm)", t);
         if (f == HWF_APX) die("family 'apx': this host has no APX, nothing can be run natively");
         if (n < nmax) fam[n++] = f;
     }
@@ -115,7 +117,8 @@ static int host_ok(void)
     int ok = r && hw_native_run(&c, 1, r) == 0 && r->outcome == HW_RETIRED;
     free(r);
     if (!ok) {
-        printf("emulate: hwdiff/record skipped: the native sandbox does not start here (seccomp, mmap or signals refused)\n");
+        printf("emulate: hwdiff/record skipped: the native sandbox does not start here "
+               "(seccomp, mmap or signals refused)\n");
         return 0;
     }
     return 1;
@@ -484,12 +487,15 @@ static void print_result(const char *who, const struct hw_case *c, const struct 
     if (r->outcome == HW_DIED || r->outcome == HW_HARNESS) printf(" (status 0x%x)", (unsigned)r->status);
     printf("  rip 0x%llx rflags 0x%llx\n", (unsigned long long)r->rip, (unsigned long long)r->rflags);
     for (int i = 0; i < 16; i++)
-        if (r->gpr[i] != c->gpr[i]) printf("  %s 0x%llx -> 0x%llx\n", names[i], (unsigned long long)c->gpr[i], (unsigned long long)r->gpr[i]);
+        if (r->gpr[i] != c->gpr[i])
+            printf("  %s 0x%llx -> 0x%llx\n", names[i], (unsigned long long)c->gpr[i], (unsigned long long)r->gpr[i]);
     uint8_t page[HW_PAGE];
     hw_initial_data(c, page);
     for (unsigned i = 0; i < HW_PAGE; i++)
-        if (page[i] != r->data[i]) printf("  mem[0x%llx] %02x -> %02x\n", (unsigned long long)(HW_DATA + i), page[i], r->data[i]);
-    if (r->fs_base || r->gs_base) printf("  fs.base 0x%llx gs.base 0x%llx\n", (unsigned long long)r->fs_base, (unsigned long long)r->gs_base);
+        if (page[i] != r->data[i])
+            printf("  mem[0x%llx] %02x -> %02x\n", (unsigned long long)(HW_DATA + i), page[i], r->data[i]);
+    if (r->fs_base || r->gs_base)
+        printf("  fs.base 0x%llx gs.base 0x%llx\n", (unsigned long long)r->fs_base, (unsigned long long)r->gs_base);
 }
 
 int hw_cmd_hwrun(int argc, char **argv)
@@ -526,7 +532,8 @@ int hw_cmd_hwrun(int argc, char **argv)
             snprintf(addr, sizeof addr, "%.*s", (int)(eq - argv[i]), argv[i]);
             uint64_t ad = num(addr, "address");
             unsigned nb = (unsigned)strlen(eq + 1) / 2;
-            if (ad < HW_DATA || ad + nb > HW_DATA + HW_PAGE || nb > sizeof c.mem) die("--mem: bytes must lie in the data page (at most %u)", (unsigned)sizeof c.mem);
+            if (ad < HW_DATA || ad + nb > HW_DATA + HW_PAGE || nb > sizeof c.mem)
+                die("--mem: bytes must lie in the data page (at most %u)", (unsigned)sizeof c.mem);
             c.mem_off = (uint16_t)(ad - HW_DATA);
             c.mem_n = (uint8_t)nb;
             for (unsigned k = 0; k < nb; k++) {

@@ -20,7 +20,7 @@ static struct hw_case *vc(struct hw_caselist *l, const char *name, const char *h
     snprintf(c->name, sizeof c->name, "%s", name);
     int n = hex_decode(hex, c->bytes, sizeof c->bytes);
     if (n <= 0 || n > 15) {
-        fprintf(stderr, "hwcheck: bad hex in vector case %s\n", name);
+        fprintf(stderr, "emulate: bad hex in curated case %s\n", name);
         exit(3);
     }
     c->n = (unsigned)n;

@@ -300,8 +300,9 @@ enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, 
         return HWV_SKIP;
     }
     const char *hd = op ? host_dependent(c, op) : NULL;
-    if (hd && (hw->outcome == HW_RETIRED || op == OP_VMCALL || op == OP_VMMCALL || op == OP_SGDT || op == OP_SIDT || op == OP_SMSW || op == OP_SLDT ||
-               op == OP_STR)) {
+    const int hidden = op == OP_VMCALL || op == OP_VMMCALL || op == OP_SGDT || op == OP_SIDT || op == OP_SMSW ||
+                       op == OP_SLDT || op == OP_STR;
+    if (hd && (hw->outcome == HW_RETIRED || hidden)) {
         *why = hd;
         return HWV_SKIP;
     }
@@ -591,7 +592,12 @@ static int still_disagrees(const struct hw_case *c, const struct hw_result *hw)
 static unsigned candidates(const struct hw_case *c, struct hw_case *out)
 {
     unsigned n = 0;
-#define CAND(stmt) do { out[n] = *c; { struct hw_case *x = &out[n]; stmt; } if (memcmp(&out[n], c, sizeof *c)) n++; } while (0)
+#define CAND(stmt)                                                                                 \
+    do {                                                                                           \
+        out[n] = *c;                                                                               \
+        { struct hw_case *x = &out[n]; stmt; }                                                     \
+        if (memcmp(&out[n], c, sizeof *c)) n++;                                                    \
+    } while (0)
     CAND(x->data_fill = 0);
     CAND(x->ro_fill = 0);
     CAND(x->mem_n = 0);

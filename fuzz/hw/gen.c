@@ -396,7 +396,9 @@ static int gen_form(struct hw_rng *r, const struct hw_form *f, struct hw_case *c
     else if (can32) {
         c->compat = 1;
         /* the #UD of an instruction invalid in 64-bit mode, now and then */
-        if ((row->flags & R_INV64) && f->m64 != 0 && chance(r, 10) && !(f->map == 0 && (f->opc == 0xc4 || f->opc == 0xc5 || f->opc == 0x62 || f->opc == 0xd5 || (f->opc >= 0x40 && f->opc <= 0x4f)))) {
+        const int escape64 = f->map == 0 && (f->opc == 0xc4 || f->opc == 0xc5 || f->opc == 0x62 ||
+                                             f->opc == 0xd5 || (f->opc >= 0x40 && f->opc <= 0x4f));
+        if ((row->flags & R_INV64) && f->m64 != 0 && chance(r, 10) && !escape64) {
             c->compat = 0;
             inv64 = 1;
         }

@@ -138,8 +138,9 @@ struct hw_rng { uint64_t s; };
 uint64_t hw_rand(struct hw_rng *r);
 /* Every table form the engine executes, as a list (built once). */
 unsigned hw_form_count(void);
-/* Make case number k of a campaign: table forms in turn with edge-biased states, with every
- * eighth a random byte string.  family >= 0 restricts to it.  0, or -1 if nothing fits. */
+/* Make the next case of a campaign: a table form picked at random with an edge-biased state,
+ * or (one in eight) a random byte string cut to its decoded length.  family >= 0 restricts to
+ * that family.  0, or -1 if nothing fits. */
 int hw_generate(struct hw_rng *r, int family, struct hw_case *c);
 
 /* ---- sweep.c: the fixed edge sweeps and the curated cases (from the old scripts/hwcheck) ---- */

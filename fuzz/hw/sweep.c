@@ -19,7 +19,7 @@ struct hw_case *hw_add(struct hw_caselist *l)
         l->cap = l->cap ? 2 * l->cap : 1024;
         l->v = realloc(l->v, sizeof *l->v * l->cap);
         if (!l->v) {
-            fprintf(stderr, "hwcheck: out of memory\n");
+            fprintf(stderr, "emulate: out of memory\n");
             exit(3);
         }
     }
