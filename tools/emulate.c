@@ -64,7 +64,7 @@ static void usage(FILE *f)
             "      --sweeps             also the fixed edge sweeps of shift/muldiv/bits/bmi/bcd\n"
             "      --strict             compare the flags the tables call undefined too\n"
             "  record [options]         write this CPU's answers as vectors, one file per family\n"
-            "      --count N (default 4000), --seed S (default 1), --family F,..., --out DIR\n"
+            "      --count N (default 4200), --seed S (default 1), --family F,..., --out DIR\n"
             "      (default tests/vectors/hw), or --curated FILE for the hand-picked cases\n"
             "  hwrun [options] HEX      one instruction on this CPU and in the emulator, side by side\n"
             "      --compat, --reg NAME=VALUE (rax..r15), --rflags V, --mem ADDR=HEX (data page),\n"

@@ -387,7 +387,7 @@ static int record_list(struct hw_case *cases, unsigned n, FILE *f, unsigned long
 
 int hw_cmd_record(int argc, char **argv)
 {
-    unsigned long count = 4000;
+    unsigned long count = 4200; /* 300 per family: tests/vectors/hw */
     uint64_t seed = 1;
     const char *out = "tests/vectors/hw", *curated = NULL;
     int fam[HWF_COUNT], nfam = 0;
