@@ -241,6 +241,13 @@ int hw_cmd_hwdiff(int argc, char **argv)
             if (v == HWV_SKIP) {
                 ft->skipped++;
                 skip_reason(ft, why);
+                /* EMU_HWDIFF_SHOW_SKIP=TEXT prints the skipped cases whose reason contains TEXT */
+                const char *show = getenv("EMU_HWDIFF_SHOW_SKIP");
+                if (show && strstr(why, show)) {
+                    printf("SKIP [%s] %s: %s (cpu rip 0x%llx vector %u cr2 0x%llx)\n", hw_family_names[c->family], c->name,
+                           why, (unsigned long long)hw[i].rip, hw[i].vector, (unsigned long long)hw[i].cr2);
+                    hw_print_case(stdout, c);
+                }
                 continue;
             }
             ft->disagreed++;

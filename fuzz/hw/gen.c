@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <emulate/emulate_zydis.h>
+
 #include "tables/tables.h"
 
 uint64_t hw_rand(struct hw_rng *r)
@@ -741,6 +743,16 @@ static void gen_random(struct hw_rng *r, struct hw_case *c)
     struct emu_insn in;
     unsigned op = hw_decode_op(c, &in);
     if (op && in.length && in.length <= c->n) c->n = in.length;
+    else if (!op) {
+        /* not ours (SSE, x87...): Zydis knows the length, so the CPU runs that one instruction
+         * and lands on the INT3 fill, as for ours */
+        unsigned len;
+        const char *mn;
+        struct emu_config cfg = hw_config();
+        if (emu_zydis_decode(c->compat ? EMU_MODE_COMPAT32 : EMU_MODE_LONG64, cfg.vendor == EMU_VENDOR_AMD, c->bytes,
+                             c->n, &len, &mn) && len && len <= c->n)
+            c->n = (uint8_t)len;
+    }
     c->family = (uint8_t)hw_family_of_op(op);
     snprintf(c->name, sizeof c->name, "random %s%s", op ? emu_mnemonic(op) : "(unknown)", c->compat ? " compat32" : "");
 }
