@@ -283,6 +283,17 @@ int vec_load(const char *line, struct vec *v, char *err, size_t errlen)
         v->flags_mask = ~0ull;
     }
     if ((x = json_get(r, "final")) && only_keys(x, final_keys, "final", err, errlen)) return -1;
+    if (x) {
+        /* the sections the check walks by key must be objects (fuzz_vector: "msr" as a string
+         * made the check index a NULL key array) */
+        static const char *const objs[] = { "regs", "segs", "cr", "dr", "msr", "dt", 0 };
+        for (const char *const *k = objs; *k; k++) {
+            const struct json *o = json_get(x, *k);
+            if (o && o->type != JSON_OBJECT) FAIL("final.%s: expected an object", *k);
+        }
+        const struct json *o = json_get(x, "mem");
+        if (o && o->type != JSON_ARRAY) FAIL("final.mem: expected an array");
+    }
     if ((x = json_get(r, "exception")) && only_keys(x, exc_keys, "exception", err, errlen)) return -1;
     if ((x = json_get(r, "intercept")) && only_keys(x, icpt_keys, "intercept", err, errlen)) return -1;
     if ((x = json_get(r, "events")) && x->type != JSON_ARRAY) FAIL("events: expected an array");
