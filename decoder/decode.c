@@ -229,10 +229,12 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
     if (row->kind == K_UD) return EMU_DEC_UD;
 
     const uint32_t fl = row->flags;
-    if (row->feat && !emu_dec_has_feature(d->env, row->feat - 1u)) return EMU_DEC_UD;
-    if ((fl & R_INV64) && m64) return EMU_DEC_UD;
-    if ((fl & R_ONLY64) && !m64) return EMU_DEC_UD;
-    if ((fl & R_NOREX2) && (in->prefixes & EMU_PFX_REX2)) return EMU_DEC_UD;
+    /* These #UD rules are decided once the whole instruction is decoded: the CPU fetches all
+     * of it first, so a fetch fault on a later byte (an instruction straddling into a page it
+     * cannot fetch from) is what it reports (hwdiff: 82 /7 in 64-bit mode at the end of the
+     * code page is #PF, not #UD). */
+    const int late_ud = d->late_ud || (row->feat && !emu_dec_has_feature(d->env, row->feat - 1u)) || ((fl & R_INV64) && m64) ||
+                        ((fl & R_ONLY64) && !m64) || ((fl & R_NOREX2) && (in->prefixes & EMU_PFX_REX2));
 
     /* Operand size. */
     if (fl & R_BYTE) {
@@ -345,6 +347,9 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
             /* AMD: LOCK MOV CRn is CR8 in any mode (the CR8_LEGACY alternate encoding). */
             if (d->lock && (fl & R_LOCKANY)) {
                 if (!emu_dec_has_feature(d->env, EMU_FEAT_CR8_LEGACY)) return EMU_DEC_UD;
+                /* only CR0 has the alternate name: LOCK with REX.R (CR8..CR15) is #UD
+                 * (hwdiff: F0 4C 0F 20 C3 is #UD on Zen 3) */
+                if (cr & 8) return EMU_DEC_UD;
                 cr |= 8;
                 d->lock = 0;
                 in->prefixes &= (uint16_t)~EMU_PFX_LOCK;
@@ -415,7 +420,7 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
         __builtin_memset(in->ops, 0, sizeof in->ops);
     }
     in->length = (uint8_t)d->pos;
-    return EMU_DEC_OK;
+    return late_ud ? EMU_DEC_UD : EMU_DEC_OK;
 }
 
 /* VEX (C4/C5): map, vvvv, L, pp, W; the legacy prefixes it forbids; then the common tail. */
@@ -425,7 +430,12 @@ static enum emu_decode_status decode_vex(struct emu_dstate *d, uint8_t c)
     const int m64 = d->mode == EMU_MODE_LONG64;
     unsigned map;
 
-    if (d->lock || d->last_rep || d->osz || d->rex) return EMU_DEC_UD;
+    /* #UD, but only after the rest is fetched (a fetch fault on a later byte comes first:
+     * hwdiff, LOCK VEX at the end of the code page is #PF on Zen 3) */
+    if (d->lock || d->last_rep || d->osz || d->rex) {
+        d->late_ud = 1;
+        d->lock = 0;
+    }
     if (c == 0xc5) {
         NEED(1);
         uint8_t p = d->b[d->pos++];
@@ -495,6 +505,13 @@ static enum emu_decode_status decode(struct emu_dstate *d)
         case P_REPNE: d->last_rep = 0xf2; break;
         case P_REP: d->last_rep = 0xf3; break;
         case P_SEG:
+            /* In 64-bit mode the CS, DS, ES and SS prefixes are ignored (SDM 3.3.7.1, APM
+             * 4.12.2): the default segment stays, which decides #SS versus #GP for a
+             * non-canonical address (hwdiff: "26 29 ad ..." with a bad rBP is #SS). */
+            if (m64 && c < 0x64) {
+                in->prefixes |= EMU_PFX_SEG;
+                break;
+            }
             d->seg_override = 1;
             in->seg = (uint8_t)(c >= 0x64 ? (c == 0x64 ? EMU_SEG_FS : EMU_SEG_GS) : seg_of_prefix[(c >> 3) & 7]);
             in->prefixes |= EMU_PFX_SEG;

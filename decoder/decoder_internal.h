@@ -20,6 +20,7 @@ struct emu_dstate {
     uint8_t vex, vex_l, pp, vvvv;
     uint8_t opcode;
     uint8_t rep_consumed;   /* F2/F3 selected a row as a mandatory prefix */
+    uint8_t late_ud;        /* #UD decided, reported once the whole instruction is decoded */
     /* APX EVEX (decoder/apx_decode.c) */
     uint8_t evex;           /* an EVEX prefix was decoded (vex is set too: pp/W/vvvv rules) */
     uint8_t map4;           /* EVEX map 4: legacy operand-size rules with pp = 66 */

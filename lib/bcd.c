@@ -3,12 +3,13 @@
  *
  * AAA/AAS add/subtract 0x106 to AX as one 16-bit operation, so a carry or borrow out of AL
  * reaches AH: the SDM's pseudo-code (AX <- AX + 106H; AX <- AX - 6, AH <- AH - 1) and what
- * AMD Zen 3 does (scripts/hwcheck), although AMD's manual words it as "adds 6 to AL and 1 to
+ * AMD Zen 3 does (hwdiff), although AMD's manual words it as "adds 6 to AL and 1 to
  * AH".  Then AL keeps its low nibble.
  *
  * Undefined flags differ by vendor:
  *  - AMD (Zen 3, measured): AAA/AAS take SF ZF PF from the 16-bit AX +/- 0x106 before AL is
- *    masked (AX itself when there is no adjustment) and clear OF; DAA/DAS set OF as the 8-bit
+ *    masked (AX itself when there is no adjustment) and OF from that add/subtract's signed
+ *    overflow (clear without adjustment); DAA/DAS set OF as the 8-bit
  *    add/subtract of the whole adjustment (0, 6, 0x60 or 0x66) to AL would; AAD sets CF AF OF
  *    as ADD AL, AH*imm8 would; AAM clears them.
  *  - Intel (and the default): SF ZF PF from the final AL, OF AF CF (where undefined) cleared.
@@ -27,11 +28,17 @@ EXEC(emu_exec_bcd)
     case OP_AAS: {
         const int adj = (al & 15) > 9 || (f & FL_AF);
         unsigned ax = ah << 8 | al;
+        const unsigned ax0 = ax;
         if (adj) {
             ax = (ax + (in->op == OP_AAA ? 0x106u : 0u - 0x106u)) & 0xffff;
             al = ax & 0xff;
             ah = ax >> 8;
             nf = FL_AF | FL_CF;
+            /* AMD: OF is the signed overflow of that 16-bit add/subtract (hwdiff --strict:
+             * AAA with AX = 0x7fff, AAS with AX = 0x8000 set OF on Zen 3) */
+            const unsigned ovf = in->op == OP_AAA ? (ax0 ^ ax) & (0x106u ^ ax)
+                                                  : (ax0 ^ 0x106u) & (ax0 ^ ax);
+            if (emu_is_amd(ctx) && (ovf & 0x8000)) nf |= FL_OF;
         }
         al &= 15;
         nf |= emu_is_amd(ctx) ? emu_flags_szp(ax, 2) : emu_flags_szp(al, 1);

@@ -23,8 +23,11 @@ EXEC(emu_exec_bt)
     unsigned bit;
     if (in->ops[0].kind == EMU_OPK_MEM && in->ops[1].kind == EMU_OPK_REG) {
         int64_t so = emu_sext(off, in->ops[1].size);
-        int64_t unit = so >= 0 ? so / (int64_t)bits : -((-so + (int64_t)bits - 1) / (int64_t)bits);
-        bit = (unsigned)(so - unit * (int64_t)bits);
+        /* floor(so / bits) without negating so: -INT64_MIN overflows (hwdiff: BTR with a bit
+         * offset of 0x8000000000000000 addressed the wrong quadword) */
+        const unsigned sh = bits == 64 ? 6 : bits == 32 ? 5 : 4;
+        int64_t unit = so < 0 ? ~(int64_t)((uint64_t)~so >> sh) : (int64_t)((uint64_t)so >> sh);
+        bit = (unsigned)((uint64_t)so & (bits - 1));
         /* Address the unit that holds the bit: a temporary displacement on the operand. */
         int64_t saved = in->disp;
         in->disp += unit * (int64_t)size;

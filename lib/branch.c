@@ -26,8 +26,14 @@ static enum emu_status call_to(struct emu_ctx *ctx, struct emu_insn *in, uint64_
 {
     const uint64_t ret = ctx->s.next_rip;
     uint64_t rsp = emu_gpr(ctx, EMU_RSP);
-    TRY(emu_branch(ctx, target, in->opsize));
+    /* The push is checked before the target: a CALL to a non-canonical address with a bad
+     * stack is #SS or #PF, not #GP (SDM CALL pseudo-code checks the stack space first; hwdiff
+     * on Zen 3 agrees). */
+    unsigned ssz;
+    TRY(emu_stack_size(ctx, &ssz));
     TRY(emu_push(ctx, &rsp, ret, in->opsize));
+    TRY(emu_probe_write(ctx, EMU_SEG_SS, rsp & emu_mask(ssz), in->opsize, EMU_MEM_STACK));
+    TRY(emu_branch(ctx, target, in->opsize));
     return emu_set_rsp(ctx, rsp);
 }
 
@@ -65,8 +71,16 @@ EXEC(emu_exec_loop)
     uint64_t cnt = (emu_gpr(ctx, EMU_RCX) - 1) & emu_mask(as);
     emu_gpr_write_sized(ctx, EMU_RCX, as, 0, cnt);
     int take = cnt != 0;
-    if (in->op == OP_LOOPE) take = take && (ctx->s.rflags & FL_ZF);
-    if (in->op == OP_LOOPNE) take = take && !(ctx->s.rflags & FL_ZF);
+    unsigned op = in->op;
+    /* A REP prefix on LOOPcc is reserved ("unpredictable") in the manuals.  AMD (Zen 3, hwdiff)
+     * lets it pick the condition as for CMPS/SCAS: F3 makes LOOPcc a LOOPE, F2 a LOOPNE,
+     * whichever of E0/E1 it is.  LOOP (E2) ignores both. */
+    if (emu_is_amd(ctx) && (op == OP_LOOPE || op == OP_LOOPNE)) {
+        if (in->prefixes & EMU_PFX_REP) op = OP_LOOPE;
+        else if (in->prefixes & EMU_PFX_REPNE) op = OP_LOOPNE;
+    }
+    if (op == OP_LOOPE) take = take && (ctx->s.rflags & FL_ZF);
+    if (op == OP_LOOPNE) take = take && !(ctx->s.rflags & FL_ZF);
     return take ? emu_branch(ctx, ctx->s.next_rip + in->imm, in->opsize) : EMU_OK;
 }
 

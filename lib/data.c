@@ -66,10 +66,20 @@ EXEC(emu_exec_cmpxchg8b)
     unsigned flags;
     uint8_t buf[16], out[16];
 
-    TRY(emu_linear(ctx, in->seg, ea, 2 * half, EMU_ACC_R | EMU_ACC_W, &la));
     /* m128 must be 16-byte aligned.  Alignment is a property of the linear address (an FS/GS
-     * base takes part), so check it after segmentation, not on the effective address. */
-    if (half == 8 && (la & 15)) return emu_gp0(ctx);
+     * base takes part), and it is checked before the canonical check: a misaligned operand
+     * at a non-canonical rBP/rSP-based address is #GP(0), not #SS(0) (Zen 3, hwdiff).
+     * CMPXCHG16B exists only in 64-bit mode, where the base is FS/GS's or 0. */
+    if (half == 8) {
+        uint64_t base = 0;
+        if (in->seg == EMU_SEG_FS || in->seg == EMU_SEG_GS) {
+            const struct emu_segment *sr;
+            TRY(emu_get_seg(ctx, in->seg, &sr));
+            base = sr->base;
+        }
+        if ((base + ea) & 15) return emu_gp0(ctx);
+    }
+    TRY(emu_linear(ctx, in->seg, ea, 2 * half, EMU_ACC_R | EMU_ACC_W, &la));
     TRY(emu_data_flags(ctx, &flags));
     if (in->seg == EMU_SEG_SS) flags |= EMU_MEM_STACK;
     TRY(emu_read_la(ctx, la, buf, 2 * half, flags | EMU_MEM_RMW));

@@ -173,6 +173,11 @@ static inline enum emu_status emu_write_mem(struct emu_ctx *ctx, unsigned seg, u
     if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
     return emu_write_la(ctx, la, buf, size, f | flags);
 }
+/* The checks of a write at seg:off now (segmentation, alignment, and paging when the embedder
+ * can probe) rather than at commit, for instructions whose faults must come in their own
+ * order (ENTER, CALL).  Nothing is written. */
+enum emu_status emu_probe_write(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned size,
+                                unsigned flags);
 /* Implicit supervisor accesses (descriptor tables, TSS, IDT) at linear addresses. */
 enum emu_status emu_read_sys(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
 enum emu_status emu_write_sys(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size);

@@ -51,11 +51,19 @@ enum emu_status emu_linear_slow(struct emu_ctx *ctx, unsigned seg, uint64_t offs
         uint64_t a = base + offset;
         unsigned bits = 48;
         uint64_t cr4;
+        /* AMD checks the effective address too, not only base + offset: with an FS/GS base, a
+         * non-canonical offset is #GP(0) even when the sum wraps to a canonical address (Zen 3,
+         * hwdiff: GS base 0xffff800000000000, offset 0x8000100015a0; and for the operand's last
+         * byte: offset 0x7ffffffffffc of 8 bytes).  The manuals speak of the linear address only. */
+        const int ea_check = emu_is_amd(ctx) && base;
+        const uint64_t last = offset + (size ? size - 1 : 0);
         /* LA57 only matters for addresses that are not 48-bit canonical. */
-        if (!is_canonical(a, 48) || !is_canonical(a + (size ? size - 1 : 0), 48)) {
+        if (!is_canonical(a, 48) || !is_canonical(a + (size ? size - 1 : 0), 48) ||
+            (ea_check && (!is_canonical(offset, 48) || !is_canonical(last, 48)))) {
             TRY(emu_get_cr4(ctx, &cr4));
             if (cr4 & EMU_CR4_LA57) bits = 57;
-            if (!is_canonical(a, bits) || !is_canonical(a + (size ? size - 1 : 0), bits))
+            if (!is_canonical(a, bits) || !is_canonical(a + (size ? size - 1 : 0), bits) ||
+                (ea_check && (!is_canonical(offset, bits) || !is_canonical(last, bits))))
                 return seg_fault(ctx, seg);
         }
         *la = a;
@@ -94,8 +102,10 @@ enum emu_status emu_linear_slow(struct emu_ctx *ctx, unsigned seg, uint64_t offs
 }
 
 
-/* #AC(0): CPL 3, CR0.AM and RFLAGS.AC, a misaligned data access.  #PF has priority over #AC,
- * so when the embedder can probe, a faulting page is reported first. */
+/* #AC(0): CPL 3, CR0.AM and RFLAGS.AC, a misaligned data access.  The manuals put #PF and #AC
+ * in one priority class without an order between them.  AMD checks alignment first (Zen 3,
+ * hwdiff: a misaligned access to an unmapped or read-only page is #AC); for Intel a faulting
+ * page is reported first when the embedder can probe. */
 static enum emu_status align_check(struct emu_ctx *ctx, uint64_t la, unsigned size, unsigned flags)
 {
     if (!(flags & EMU_MEM_USER) || !(ctx->s.rflags & EMU_FLAG_AC)) return EMU_OK;
@@ -105,7 +115,9 @@ static enum emu_status align_check(struct emu_ctx *ctx, uint64_t la, unsigned si
     uint64_t cr0;
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_AM)) return EMU_OK;
-    if (emu_builtin_paging(ctx)) {
+    if (emu_is_amd(ctx)) {
+        /* AMD: #AC first (see above) */
+    } else if (emu_builtin_paging(ctx)) {
         uint64_t pa;
         TRY(emu_translate(ctx, la, flags, &pa));
         if (((la + size - 1) ^ la) & ~4095ull) TRY(emu_translate(ctx, la + size - 1, flags, &pa));
@@ -132,14 +144,30 @@ enum emu_status emu_read_la(struct emu_ctx *ctx, uint64_t la, void *buf, unsigne
     if (!ctx->ops->read) return emu_unhandled(ctx, "missing callback: read");
     struct emu_exception exc = { 0 };
     enum emu_cb_status cb = ctx->ops->read(ctx->opaque, la, buf, size, flags, &exc);
-    if (EMU_LIKELY(cb == EMU_CB_OK)) return EMU_OK;
     if (cb == EMU_CB_PENDING) {
         ctx->result.pending.is_port = 0;
         ctx->result.pending.size = (uint8_t)size;
         ctx->result.pending.addr = la;
         return EMU_IO_PENDING;
     }
-    return emu_from_cb(ctx, cb, &exc);
+    if (EMU_LIKELY(cb == EMU_CB_OK)) {
+        if (EMU_LIKELY(!s->nwrites)) return EMU_OK;
+    } else {
+        return emu_from_cb(ctx, cb, &exc);
+    }
+    /* A read sees the instruction's own earlier writes, which are only logged until commit
+     * (hwdiff: ENTER with a deep nesting level reads outer frame pointers from the stack area
+     * its own pushes just wrote). */
+    uint8_t *p = buf;
+    for (unsigned i = 0; i < s->nwrites; i++) {
+        const struct emu_wlog *w = &s->writes[i];
+        if (w->phys) continue;
+        for (unsigned k = 0; k < w->size; k++) {
+            uint64_t d = w->la + k - la;
+            if (d < size) p[d] = s->wdata[w->off + k];
+        }
+    }
+    return EMU_OK;
 }
 
 enum emu_status emu_write_la(struct emu_ctx *ctx, uint64_t la, const void *buf, unsigned size, unsigned flags)
@@ -188,6 +216,24 @@ enum emu_status emu_read_phys(struct emu_ctx *ctx, uint64_t pa, void *buf, unsig
 {
     if (!ctx->ops->read_phys) return emu_unhandled(ctx, "missing callback: read_phys");
     if (ctx->ops->read_phys(ctx->opaque, pa, buf, size) != EMU_CB_OK) return emu_unhandled(ctx, "read_phys failed");
+    return EMU_OK;
+}
+
+enum emu_status emu_probe_write(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned size,
+                                unsigned flags)
+{
+    uint64_t la;
+    unsigned f;
+    TRY(emu_linear(ctx, seg, off, size, EMU_ACC_W, &la));
+    TRY(emu_data_flags(ctx, &f));
+    if (seg == EMU_SEG_SS) f |= EMU_MEM_STACK;
+    f |= flags | EMU_MEM_WRITE;
+    TRY(align_check(ctx, la, size, f));
+    if (ctx->ops->probe) {
+        struct emu_exception exc = { 0 };
+        enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, size, f | EMU_MEM_PROBE, &exc);
+        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
+    }
     return EMU_OK;
 }
 

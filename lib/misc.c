@@ -78,7 +78,11 @@ EXEC(emu_exec_bound)
     const unsigned size = in->opsize;
     uint8_t buf[8];
     uint64_t idx;
-    TRY(emu_read_mem(ctx, in->seg, emu_ea(ctx, in), buf, 2 * size, 0));
+    /* two reads of the operand size: the alignment check is per bound (hwdiff: a 4-aligned
+     * BOUND r32, m32&32 with AC set is no #AC on Zen 3) */
+    const uint64_t ea = emu_ea(ctx, in);
+    TRY(emu_read_mem(ctx, in->seg, ea, buf, size, 0));
+    TRY(emu_read_mem(ctx, in->seg, (ea + size) & emu_mask(in->addrsize), buf + size, size, 0));
     TRY(emu_op_read(ctx, in, 0, &idx));
     int64_t lo = emu_sext(emu_load_le(buf, size), size), hi = emu_sext(emu_load_le(buf + size, size), size);
     int64_t i = emu_sext(idx, size);

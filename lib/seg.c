@@ -46,7 +46,10 @@ enum emu_status emu_desc_addr(struct emu_ctx *ctx, uint16_t sel, unsigned bytes,
     }
     if ((uint64_t)(sel & ~7u) + bytes - 1 > limit) return EMU_OK;
     *addr = base + (sel & ~7u);
-    if (!emu_is64(ctx)) *addr &= 0xffffffffull;
+    /* Descriptor-table bases are 64-bit in long mode, compatibility mode included (hwdiff:
+     * POP GS in compatibility mode read its descriptor at the truncated address) */
+    const unsigned mode = ctx->s.mode;
+    if (mode != EMU_MODE_LONG64 && mode != EMU_MODE_COMPAT32 && mode != EMU_MODE_COMPAT16) *addr &= 0xffffffffull;
     *ok = 1;
     return EMU_OK;
 }

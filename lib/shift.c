@@ -7,7 +7,7 @@
  *
  * Undefined flags (the tables mark OF for counts other than 1, and AF for the shifts, so that
  * comparisons with hardware can mask them):
- *  - AMD (measured on Zen 3 with scripts/hwcheck): OF always comes from the final result with
+ *  - AMD (measured on Zen 3 with hwcheck, now hwdiff): OF always comes from the final result with
  *    the count-1 formula of the direction: left shifts and rotates OF = MSB(result) ^ CF, right
  *    ones OF = MSB(result) ^ MSB-1(result) (so SHR gives 0 for counts above 1, RCR differs from
  *    the pre-rotate formula).  The shifts (not the rotates) set AF for a non-zero count.
@@ -113,7 +113,7 @@ EXEC(emu_exec_shift)
     return emu_op_write(ctx, in, 0, r);
 }
 
-/* AMD's 16-bit SHLD/SHRD (Zen 3, scripts/hwcheck): up to 16 the usual dst:src shift; from 17
+/* AMD's 16-bit SHLD/SHRD (Zen 3, hwcheck, now hwdiff): up to 16 the usual dst:src shift; from 17
  * to 31 the source is rotated by count-16 (as if shifting src:src into the destination), CF and
  * (SHLD) OF are 0, and SHLD by exactly 16 gives OF = CF. */
 static uint64_t shxd_amd16(int left, uint64_t a, uint64_t b, unsigned c, int *cf, int *of)

@@ -157,6 +157,11 @@ EXEC(emu_exec_enter)
     uint64_t rsp = emu_gpr(ctx, EMU_RSP), rbp = emu_gpr(ctx, EMU_RBP);
 
     TRY(emu_push(ctx, &rsp, rbp, osz));
+    /* The CPU writes rBP before it reads the outer frame pointers or checks the final rSP, so a
+     * fault on that first push is the one reported (hwdiff: ENTER with ESP = 0 in compatibility
+     * mode faults at 0xfffffffe, not at the final rSP).  Writes are only committed at the end,
+     * so probe this one now. */
+    TRY(emu_probe_write(ctx, EMU_SEG_SS, rsp & m, osz, EMU_MEM_STACK));
     const uint64_t frame = rsp; /* full rSP: a 16-bit stack keeps ESP[31:16] */
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
@@ -164,23 +169,17 @@ EXEC(emu_exec_enter)
             rbp = (rbp & ~m) | ((rbp - osz) & m);
             TRY(emu_read_mem(ctx, EMU_SEG_SS, rbp & m, buf, osz, EMU_MEM_STACK));
             TRY(emu_push(ctx, &rsp, emu_load_le(buf, osz), osz));
+            TRY(emu_probe_write(ctx, EMU_SEG_SS, rsp & m, osz, EMU_MEM_STACK));
         }
         TRY(emu_push(ctx, &rsp, frame, osz));
+        TRY(emu_probe_write(ctx, EMU_SEG_SS, rsp & m, osz, EMU_MEM_STACK));
     }
     rsp = (rsp & ~m) | ((rsp - alloc) & m);
     /* SDM ENTER: #SS(0) if the final rSP is outside SS (non-canonical in 64-bit mode), and #PF
      * "if a write using the final value of the stack pointer would cause a page fault".  Check
-     * an operand-size write there now, so that a faulting ENTER commits nothing. */
-    uint64_t la;
-    TRY(emu_linear(ctx, EMU_SEG_SS, rsp & m, osz, EMU_ACC_W, &la));
-    if (ctx->ops->probe) {
-        unsigned flags;
-        struct emu_exception exc = { 0 };
-        TRY(emu_data_flags(ctx, &flags));
-        enum emu_cb_status cb = ctx->ops->probe(ctx->opaque, la, osz,
-                                                flags | EMU_MEM_WRITE | EMU_MEM_STACK | EMU_MEM_PROBE, &exc);
-        if (cb != EMU_CB_OK) return emu_from_cb(ctx, cb, &exc);
-    }
+     * an operand-size write there now, so that a faulting ENTER commits nothing; that check
+     * includes alignment (hwdiff: a misaligned final rSP with AC set is #AC on Zen 3). */
+    TRY(emu_probe_write(ctx, EMU_SEG_SS, rsp & m, osz, EMU_MEM_STACK));
     emu_gpr_write_sized(ctx, EMU_RBP, osz, 0, frame);
     return emu_set_rsp(ctx, rsp);
 }

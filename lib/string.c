@@ -48,10 +48,20 @@ static enum emu_status one(struct emu_ctx *ctx, struct emu_insn *in, unsigned si
         advance(ctx, EMU_RSI, as, delta);
         break;
     case OP_CMPS:
-        TRY(emu_read_mem(ctx, in->seg, rsi, buf, size, 0));
-        a = emu_load_le(buf, size);
-        TRY(emu_read_mem(ctx, EMU_SEG_ES, rdi, buf, size, 0));
-        b = emu_load_le(buf, size);
+        /* Which of the two reads faults first is not in the manuals.  AMD (Zen 3, hwdiff)
+         * reads ES:rDI first: with both operands faulting, #PF's CR2 (or #GP for a
+         * non-canonical rDI) is the destination's. */
+        if (emu_is_amd(ctx)) {
+            TRY(emu_read_mem(ctx, EMU_SEG_ES, rdi, buf, size, 0));
+            b = emu_load_le(buf, size);
+            TRY(emu_read_mem(ctx, in->seg, rsi, buf, size, 0));
+            a = emu_load_le(buf, size);
+        } else {
+            TRY(emu_read_mem(ctx, in->seg, rsi, buf, size, 0));
+            a = emu_load_le(buf, size);
+            TRY(emu_read_mem(ctx, EMU_SEG_ES, rdi, buf, size, 0));
+            b = emu_load_le(buf, size);
+        }
         emu_set_flags(ctx, FL_ARITH, emu_flags_sub(a, b, 0, size));
         advance(ctx, EMU_RSI, as, delta);
         advance(ctx, EMU_RDI, as, delta);

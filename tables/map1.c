@@ -62,8 +62,17 @@ static const struct emu_oprow grp16_mem[8] = {
 };
 static const struct emu_oprow grp16[2] = { GROUP(grp16_mem), L1(NOP, 0, Ev, R_NOMEM) };
 
-/* 0F 0D: AMD PREFETCH/PREFETCHW (a NOP on Intel parts without PREFETCHW): memory forms only. */
-static const struct emu_oprow row_0d[2] = { L1(PREFETCH, 4, M0, R_NOMEM), L1(NOP, 0, Ev, R_NOMEM) };
+/* 0F 0D: AMD PREFETCH/PREFETCHW (a NOP on Intel parts without PREFETCHW): memory forms only.
+ * The register form is a hint NOP on Intel and #UD on AMD (the APM lists PREFETCH with a
+ * register operand as #UD; hwdiff saw #UD on Zen 3). */
+static const struct emu_oprow row_0d_reg[2] = { L1(NOP, 0, Ev, R_NOMEM), UD };
+static const struct emu_oprow row_0d[2] = { L1(PREFETCH, 4, M0, R_NOMEM), BYVENDOR(row_0d_reg) };
+
+/* 0F B9: UD1 has a ModRM byte on Intel; AMD raises #UD without fetching one (hwdiff: 0F B9 at
+ * the end of the code page is #UD on Zen 3, not a fetch fault). */
+static const struct emu_oprow row_ud1[2] = { L2(UD1, 0, Gv, Ev, R_NOMEM), L0(UD1, 0, 0) };
+/* 0F FF: UD0 likewise (AMD documents it without a ModRM byte). */
+static const struct emu_oprow row_ud0[2] = { L2(UD0, 0, Gv, Ev, R_NOMEM), L0(UD0, 0, 0) };
 
 /* 0F B8: POPCNT needs F3; without it the opcode is JMPE (IA-64), #UD here. */
 static const struct emu_oprow row_b8[4] = { UD, UD, F2_(POPCNT, 0, Gv, Ev, 0, POPCNT), UD };
@@ -161,7 +170,7 @@ const struct emu_oprow emu_map1[256] = {
     /* B0 */ L2(CMPXCHG, 0, Eb, Gb, R_BYTE | R_LOCK), L2(CMPXCHG, 0, Ev, Gv, R_LOCK),
              L2(LSS, 0, Gv, Mp, 0), L2(BTR, 0, Ev, Gv, R_LOCK),
     /* B4 */ L2(LFS, 0, Gv, Mp, 0), L2(LGS, 0, Gv, Mp, 0), L2(MOVZX, 0, Gv, Eb, 0), L2(MOVZX, 0, Gv, Ew, 0),
-    /* B8 */ BYPFX(row_b8), L2(UD1, 0, Gv, Ev, R_NOMEM), GROUP(grp8), L2(BTC, 0, Ev, Gv, R_LOCK),
+    /* B8 */ BYPFX(row_b8), BYVENDOR(row_ud1), GROUP(grp8), L2(BTC, 0, Ev, Gv, R_LOCK),
     /* BC */ BYPFX(row_bc), BYPFX(row_bd), L2(MOVSX, 0, Gv, Eb, 0), L2(MOVSX, 0, Gv, Ew, 0),
     /* C0 */ L2(XADD, 0, Eb, Gb, R_BYTE | R_LOCK), L2(XADD, 0, Ev, Gv, R_LOCK), UNK, UNK,
     /* C4 */ UNK, UNK, UNK, BYMOD(grp9),
@@ -169,5 +178,5 @@ const struct emu_oprow emu_map1[256] = {
     /* D0 */ UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK,
     /* E0 */ UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK,
     /* F0 */ UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK, UNK,
-    /* FF */ L2(UD0, 0, Gv, Ev, R_NOMEM),
+    /* FF */ BYVENDOR(row_ud0),
 };

@@ -22,6 +22,21 @@ expect2 run --mode nosuch 90
 expect2 run --vector /nonexistent/file
 expect2 replay
 expect2 replay /nonexistent/file
+# the hardware runner's commands (when the build has it: else they skip with 77)
+"$E" hwrun 90 >/dev/null 2>&1
+if [ $? -ne 77 ]; then
+    expect2 hwdiff --bogus
+    expect2 hwdiff --seconds abc
+    expect2 hwdiff --family nosuch
+    expect2 hwdiff --family apx
+    expect2 record --count x
+    expect2 record --family alu,nosuch
+    expect2 hwrun
+    expect2 hwrun zz
+    expect2 hwrun 90 91
+    expect2 hwrun --reg nosuch=1 90
+    expect2 hwrun --mem 0x10=00 90
+fi
 # and good input works
 "$E" disasm 90 >/dev/null || { echo "FAIL: disasm 90"; fail=1; }
 exit $fail

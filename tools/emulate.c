@@ -4,6 +4,8 @@
  *   emulate run     [state options] [--json] HEX | --vector FILE
  *   emulate replay  [-v] FILE...
  *   emulate disasm  [--mode M] [--vendor V] [--features F,...] [--json] HEX...
+ *   emulate hwdiff  [--seconds N | --count N] [--seed S] [--family F,...] [--out DIR]
+ *   emulate record  [--count N] [--seed S] [--family F,...] [--out DIR] | --curated FILE
  *
  * Bad input gives a one-line error on stderr and exit status 2.
  */
@@ -19,6 +21,9 @@
 #include "machine.h"
 #include "vector.h"
 #include "cli.h"
+#ifdef EMU_HAVE_HW
+#include "hw.h"
+#endif
 
 static void die(const char *fmt, ...)
 {
@@ -49,6 +54,22 @@ static void usage(FILE *f)
             "  replay [-v] FILE...      replay vector files (JSON Lines); ends with 'N passed, M failed'\n"
             "  disasm [options] HEX...  decode the first instruction of each argument\n"
             "      --mode M, --vendor V, --features F,..., --json\n"
+            "  hwdiff [options]         run generated instructions on this CPU (CPL 3, sandboxed) and\n"
+            "                           through the emulator, compare; a table per family at the end\n"
+            "      --seconds N          run for N seconds (default 30), or --count N cases\n"
+            "      --seed S             generator seed (default: the time)\n"
+            "      --family F,...       data alu shift muldiv bits bcd stack branch string flagops io\n"
+            "                           misc system svm (default: all)\n"
+            "      --out DIR            disagreements as vectors and report.txt (default hwdiff-out)\n"
+            "      --sweeps             also the fixed edge sweeps of shift/muldiv/bits/bmi/bcd\n"
+            "      --strict             compare the flags the tables call undefined too\n"
+            "  record [options]         write this CPU's answers as vectors, one file per family\n"
+            "      --count N (default 4200), --seed S (default 1), --family F,..., --out DIR\n"
+            "      (default tests/vectors/hw), or --curated FILE for the hand-picked cases\n"
+            "  hwrun [options] HEX      one instruction on this CPU and in the emulator, side by side\n"
+            "      --compat, --reg NAME=VALUE (rax..r15), --rflags V, --mem ADDR=HEX (data page),\n"
+            "      --fill SEED, --ro-fill SEED, --at OFFSET (in the code page; default 0x800),\n"
+            "      --fs-base V, --gs-base V\n"
             "  help                     this text\n");
 }
 
@@ -393,6 +414,15 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "replay")) return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(cmd, "disasm")) return cmd_disasm(argc - 2, argv + 2);
+    if (!strcmp(cmd, "hwdiff") || !strcmp(cmd, "record") || !strcmp(cmd, "hwrun")) {
+#ifdef EMU_HAVE_HW
+        if (!strcmp(cmd, "hwrun")) return hw_cmd_hwrun(argc - 2, argv + 2);
+        return !strcmp(cmd, "hwdiff") ? hw_cmd_hwdiff(argc - 2, argv + 2) : hw_cmd_record(argc - 2, argv + 2);
+#else
+        printf("emulate: %s skipped: this build has no native runner (it needs an x86-64 Linux host)\n", cmd);
+        return 77;
+#endif
+    }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

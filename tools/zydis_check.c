@@ -23,6 +23,10 @@ static const char *known_difference(enum emu_mode mode, const struct emu_insn *i
     /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
     if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
         return "VIA PadLock opcodes are #UD on Intel and AMD";
+    /* VEX with map select 0 (mmmmm = 0) is reserved (#UD) on Intel and AMD; Zydis decodes the
+     * Knights Corner mask branches JKZD/JKNZD there (found by fuzz_decode). */
+    if (zydis_ok && in->status == EMU_DEC_UD && (in->prefixes & EMU_PFX_VEX) && in->map == 0)
+        return "VEX map 0 is Xeon Phi's JKZD/JKNZD to Zydis: #UD here";
     /* 62 with P1[2] = 0 is MVEX (Knights Corner) to Zydis; without APX the CPUs we model
      * require P1[2] = 1 in an EVEX prefix (apx.md 2, rule 1). */
     if (zydis_ok && in->status == EMU_DEC_UD && (in->prefixes & EMU_PFX_EVEX) == 0) {

@@ -1,6 +1,6 @@
 /* BCD adjustment: DAA DAS AAA AAS AAM AAD in 32-bit protected mode, #DE for AAM 0, #UD in
  * 64-bit mode, and the vendors' undefined flags (AMD as measured on Zen 3 in compatibility
- * mode with scripts/hwcheck). */
+ * mode with hwcheck, now hwdiff). */
 #include "harness.h"
 
 #define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)

@@ -1,6 +1,6 @@
 /* Bit instructions: BT/BTS/BTR/BTC (incl. memory bit-string addressing), BSF/BSR, POPCNT,
  * LZCNT/TZCNT, BMI1/BMI2, ADCX/ADOX, CRC32, and #UD when the CPUID feature is absent.  AMD
- * undefined-flag values as measured on Zen 3 with scripts/hwcheck. */
+ * undefined-flag values as measured on Zen 3 with hwcheck, now hwdiff. */
 #include "harness.h"
 
 #define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)

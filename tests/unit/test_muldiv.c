@@ -1,6 +1,6 @@
 /* MUL, IMUL (one, two, three operands), DIV, IDIV: results, CF/OF at every size, #DE for a
  * zero divisor and for a quotient that does not fit, and the vendors' undefined flags (AMD as
- * measured on Zen 3 with scripts/hwcheck). */
+ * measured on Zen 3 with hwcheck, now hwdiff). */
 #include "harness.h"
 
 #define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)

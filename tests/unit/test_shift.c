@@ -1,6 +1,6 @@
 /* Shifts and rotates: ROL ROR RCL RCR SHL/SAL SHR SAR SHLD SHRD.  Defined results from the SDM;
  * the AMD cases (undefined flags, 16-bit SHLD/SHRD above 16) as measured on Zen 3 with
- * scripts/hwcheck. */
+ * hwcheck, now hwdiff. */
 #include "harness.h"
 
 #define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)

@@ -1,13 +1,12 @@
 #!/bin/sh
-# Regenerates gp_long64_cpl3.jsonl: the cases of scripts/hwcheck/vectors.c run natively at
-# CPL 3 on this machine (an AMD Zen 3 when the file was made: the expected values of the
-# undefined-flag-free parts do not depend on it, and "flags_mask" leaves the undefined flags
-# out).  hwcheck also runs each case through libemulate and complains on stderr if the two
-# disagree.  Usage: tests/vectors/gp_long64_cpl3.gen.sh [BUILD_DIR]
+# Regenerates gp_long64_cpl3.jsonl: the hand-picked cases of fuzz/hw/curated.c run natively at
+# CPL 3 on this machine by `emulate record --curated` (an AMD Zen 3 when the file was made; the
+# undefined flags are left out by "flags_mask").  The recorder also runs each case through
+# libemulate and says so if the two disagree.  Usage: tests/vectors/gp_long64_cpl3.gen.sh [BUILD_DIR]
 set -eu
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 cmake -S . -B "$build" -G Ninja >/dev/null
-ninja -C "$build" hwcheck emulate >/dev/null
-"$build/scripts/hwcheck/hwcheck" vectors > tests/vectors/gp_long64_cpl3.jsonl
+ninja -C "$build" emulate >/dev/null
+"$build/emulate" record --curated tests/vectors/gp_long64_cpl3.jsonl
 "$build/emulate" replay tests/vectors/gp_long64_cpl3.jsonl | tail -1

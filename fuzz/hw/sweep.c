@@ -1,11 +1,17 @@
 /*
- * hwcheck's instruction encoders and case lists: the edge-input sweeps of the shift, muldiv,
- * bits, BMI and BCD families.  (The curated vector cases are in vectors.c.)
+ * The fixed edge-input sweeps of the shift, muldiv, bits, BMI and BCD families (the old
+ * scripts/hwcheck, whose exhaustive value grids complement the generator's random picks), the
+ * page-edge and LOCK variants, and the encoders they use.  The curated cases of
+ * tests/vectors/gp_long64_cpl3.jsonl are in curated.c.  These cases run at HW_CODE itself
+ * (code_off 0), with RSI = data + 0x800 and RSP = data + 0xf00.
  */
-#include "hwcheck.h"
+#include "hw.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Form of the r/m operand. */
+enum { RM_REG = 0, RM_MEM = 1 };
 
 struct hw_case *hw_add(struct hw_caselist *l)
 {
@@ -13,7 +19,7 @@ struct hw_case *hw_add(struct hw_caselist *l)
         l->cap = l->cap ? 2 * l->cap : 1024;
         l->v = realloc(l->v, sizeof *l->v * l->cap);
         if (!l->v) {
-            fprintf(stderr, "hwcheck: out of memory\n");
+            fprintf(stderr, "emulate: out of memory\n");
             exit(3);
         }
     }
@@ -25,7 +31,7 @@ struct hw_case *hw_add(struct hw_caselist *l)
     return c;
 }
 
-unsigned hw_enc(uint8_t *b, unsigned size, int mand, const uint8_t *op, unsigned nop, unsigned reg,
+static unsigned hw_enc(uint8_t *b, unsigned size, int mand, const uint8_t *op, unsigned nop, unsigned reg,
                 int form, unsigned rm, const uint8_t *imm, unsigned nimm)
 {
     unsigned n = 0;
@@ -40,7 +46,7 @@ unsigned hw_enc(uint8_t *b, unsigned size, int mand, const uint8_t *op, unsigned
     return n + nimm;
 }
 
-unsigned hw_vex(uint8_t *b, unsigned map, unsigned pp, int w, unsigned vvvv, uint8_t opcode, unsigned reg,
+static unsigned hw_vex(uint8_t *b, unsigned map, unsigned pp, int w, unsigned vvvv, uint8_t opcode, unsigned reg,
                 int form, unsigned rm, const uint8_t *imm, unsigned nimm)
 {
     unsigned n = 0;
@@ -293,7 +299,7 @@ static void sweep_bits(struct hw_caselist *l)
                         struct hw_case *c = hw_add(l);
                         const uint8_t opc[2] = { 0x0f, btop[op] };
                         c->n = hw_enc(c->bytes, size, 0, opc, 2, HW_RDX, form, HW_RBX, NULL, 0);
-                        c->pattern = 1;
+                        c->data_fill = 1;
                         c->gpr[HW_RBX] = 0x8421f00f5aa5c3c3ull;
                         /* the offset register: junk above the operand size (it must be ignored) */
                         uint64_t off = (uint64_t)offs[oi];
@@ -308,7 +314,7 @@ static void sweep_bits(struct hw_caselist *l)
                             const uint8_t oba[2] = { 0x0f, 0xba };
                             const uint8_t imm = (uint8_t)offs[oi];
                             c->n = hw_enc(c->bytes, size, 0, oba, 2, 4 + op, form, HW_RBX, &imm, 1);
-                            c->pattern = 1;
+                            c->data_fill = 1;
                             c->gpr[HW_RBX] = 0x8421f00f5aa5c3c3ull;
                             c->rflags |= fl ? HW_ARITH : 0;
                             snprintf(x, sizeof x, "imm=%lld fl=%d", (long long)offs[oi], fl);
@@ -502,7 +508,7 @@ static void sweep_derived(struct hw_caselist *l, int lock)
             c->bytes[0] = 0xf0;
             memcpy(c->bytes + 1, b->bytes, b->n);
             c->n = b->n + 1;
-            snprintf(c->name, sizeof c->name, "lock %.100s", b->name);
+            snprintf(c->name, sizeof c->name, "lock %.80s", b->name);
             continue;
         }
         if (!strstr(b->name, " mem")) continue;
@@ -512,7 +518,7 @@ static void sweep_derived(struct hw_caselist *l, int lock)
             struct hw_case *c = hw_add(l);
             *c = *b;
             c->gpr[HW_RSI] = where[w];
-            snprintf(c->name, sizeof c->name, "%.100s [%s]", b->name, wn[w]);
+            snprintf(c->name, sizeof c->name, "%.80s [%s]", b->name, wn[w]);
         }
     }
     free(base.v);

@@ -1,12 +1,13 @@
 /*
- * The curated cases of tests/vectors/gp_long64_cpl3.jsonl: `hwcheck vectors` runs them on this
- * CPU at CPL 3 and writes what it observed as vectors (scripts/hwcheck/gen_vectors.sh).
+ * The curated cases of tests/vectors/gp_long64_cpl3.jsonl: `emulate record --curated` runs
+ * them on this CPU at CPL 3 and writes what it observed as vectors
+ * (tests/vectors/gp_long64_cpl3.gen.sh).
  *
- * Layout (hwcheck.h): code at 0x10000000 (rx), data at 0x10001000 (rw), a read-only page at
+ * Layout (hw.h): code at 0x10000000 (rx), data at 0x10001000 (rw), a read-only page at
  * 0x10002000, nothing at 0x10003000.  Every case starts with RSI = data + 0x800 and
  * RSP = data + 0xf00; the data page is zero except for the bytes a case gives.
  */
-#include "hwcheck.h"
+#include "hw.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static struct hw_case *vc(struct hw_caselist *l, const char *name, const char *h
     snprintf(c->name, sizeof c->name, "%s", name);
     int n = hex_decode(hex, c->bytes, sizeof c->bytes);
     if (n <= 0 || n > 15) {
-        fprintf(stderr, "hwcheck: bad hex in vector case %s\n", name);
+        fprintf(stderr, "emulate: bad hex in curated case %s\n", name);
         exit(3);
     }
     c->n = (unsigned)n;
