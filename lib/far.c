@@ -38,6 +38,13 @@ static enum emu_status stk_check(struct emu_ctx *ctx, const struct emu_stk *k, u
     return EMU_OK;
 }
 
+static unsigned stk_flags(const struct emu_ctx *ctx, const struct emu_stk *k)
+{
+    unsigned f = EMU_MEM_STACK | (k->user ? EMU_MEM_USER : 0);
+    if (k->ac && (ctx->s.rflags & EMU_FLAG_AC)) f |= EMU_MEM_AC;
+    return f;
+}
+
 enum emu_status emu_stk_room(struct emu_ctx *ctx, const struct emu_stk *k, unsigned n)
 {
     uint64_t la = 0;
@@ -53,7 +60,7 @@ enum emu_status emu_stk_push(struct emu_ctx *ctx, struct emu_stk *k, uint64_t va
     const uint64_t sp = (k->sp - n) & m;
     TRY(stk_check(ctx, k, sp, n, &la));
     emu_store_le(buf, val, n);
-    TRY(emu_write_la(ctx, la, buf, n, EMU_MEM_STACK | (k->user ? EMU_MEM_USER : 0)));
+    TRY(emu_write_la(ctx, la, buf, n, stk_flags(ctx, k)));
     k->sp = (k->sp & ~m) | sp;
     return EMU_OK;
 }
@@ -65,7 +72,7 @@ enum emu_status emu_stk_pop(struct emu_ctx *ctx, struct emu_stk *k, uint64_t *va
     const uint64_t m = emu_mask(k->size);
     const uint64_t sp = k->sp & m;
     TRY(stk_check(ctx, k, sp, n, &la));
-    TRY(emu_read_la(ctx, la, buf, n, EMU_MEM_STACK | (k->user ? EMU_MEM_USER : 0)));
+    TRY(emu_read_la(ctx, la, buf, n, stk_flags(ctx, k)));
     *val = emu_load_le(buf, n);
     k->sp = (k->sp & ~m) | ((sp + n) & m);
     return EMU_OK;
@@ -82,6 +89,7 @@ enum emu_status emu_stk_current(struct emu_ctx *ctx, struct emu_stk *k)
     k->sp = emu_gpr_cur(ctx, EMU_RSP);
     k->size = (uint8_t)ssz;
     k->user = cpl == 3;
+    k->ac = 0;
     k->ec = 0;
     return EMU_OK;
 }
@@ -216,24 +224,39 @@ static enum emu_status far_task(struct emu_ctx *ctx, struct emu_insn *in, struct
     return emu_task_switch(ctx, call ? EMU_TS_CALL : EMU_TS_JMP, d, ctx->s.next_rip, 0, 0, 0);
 }
 
+/* A far pointer in memory is two accesses, the offset and then the selector, each checked
+ * (segment, canonical form, alignment, paging) on its own.  The SDM's alignment table asks 2
+ * for a 32-bit far pointer, 4 for a 48-bit one and 8 for an 80-bit one: the offset's size, not
+ * the pointer's.  Zen 3 (hwdiff): m16:16 at an address = 2 mod 4 with AC on is no #AC; m16:32
+ * whose offset ends at 0x7fffffffffff (a present supervisor page) and whose selector is at the
+ * non-canonical 0x800000000000 is #PF on the offset, not #GP for the whole. */
+enum emu_status emu_read_farptr(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned n, uint64_t *offset,
+                                uint16_t *sel)
+{
+    uint8_t buf[8];
+    TRY(emu_read_mem(ctx, seg, off, buf, n, 0));
+    *offset = emu_load_le(buf, n);
+    /* not wrapped at the address size: a selector past the end of the segment is a limit
+     * fault */
+    TRY(emu_read_mem(ctx, seg, off + n, buf, 2, 0));
+    *sel = (uint16_t)emu_load_le(buf, 2);
+    return EMU_OK;
+}
+
 /* The far pointer of JMP/CALL: immediate (9A/EA) or m16:16/32/64.  REX.W (m16:64) is Intel's:
- * AMD documents only m16:16 and m16:32 and ignores REX.W (as Xen's emulator does). */
-static enum emu_status far_operand(struct emu_ctx *ctx, struct emu_insn *in, uint16_t *sel, uint64_t *off,
-                                   unsigned *osz)
+ * AMD documents only m16:16 and m16:32 and ignores REX.W for the pointer (as Xen's emulator
+ * does); the operand size stays 64 for CALL's pushes (Zen 3, hwdiff: 48 FF /3 reads m16:32
+ * and pushes CS and RIP as 8 bytes each). */
+static enum emu_status far_operand(struct emu_ctx *ctx, struct emu_insn *in, uint16_t *sel, uint64_t *off)
 {
     unsigned n = in->opsize;
     if (n == 8 && emu_is_amd(ctx)) n = 4;
-    *osz = n;
     if (in->ops[0].kind == EMU_OPK_FAR) {
         *off = in->imm & emu_mask(n);
         *sel = (uint16_t)in->imm2;
         return EMU_OK;
     }
-    uint8_t buf[10];
-    TRY(emu_read_mem(ctx, in->seg, emu_ea(ctx, in), buf, n + 2, 0));
-    *off = emu_load_le(buf, n);
-    *sel = (uint16_t)emu_load_le(buf + n, 2);
-    return EMU_OK;
+    return emu_read_farptr(ctx, in->seg, emu_ea(ctx, in), n, off, sel);
 }
 
 /* Legacy-mode system types a far JMP/CALL accepts; long mode takes only the 64-bit call gate. */
@@ -265,12 +288,12 @@ EXEC(emu_exec_jmp_far)
 {
     uint16_t sel;
     uint64_t off;
-    unsigned osz, cpl;
+    unsigned cpl;
     int lma;
     struct emu_desc d, cd;
     struct emu_segment ncs;
 
-    TRY(far_operand(ctx, in, &sel, &off, &osz));
+    TRY(far_operand(ctx, in, &sel, &off));
     if (ctx->s.mode == EMU_MODE_REAL || ctx->s.mode == EMU_MODE_V86) return far_real(ctx, sel, off);
     if ((sel & ~3u) == 0) return emu_gp0(ctx);
     TRY(emu_get_cpl(ctx, &cpl));
@@ -329,14 +352,15 @@ EXEC(emu_exec_call_far)
 {
     uint16_t sel;
     uint64_t off;
-    unsigned osz, cpl;
+    unsigned cpl;
+    const unsigned osz = in->opsize; /* the pushes: 8 with REX.W on AMD too (far_operand) */
     int lma;
     struct emu_desc d, cd;
     struct emu_segment ncs;
     const struct emu_segment *cs;
     uint64_t rsp = emu_gpr(ctx, EMU_RSP);
 
-    TRY(far_operand(ctx, in, &sel, &off, &osz));
+    TRY(far_operand(ctx, in, &sel, &off));
     TRY(emu_get_seg(ctx, EMU_SEG_CS, &cs));
     const uint16_t old_cs = cs->sel;
     const uint64_t ret = ctx->s.next_rip;
@@ -472,9 +496,10 @@ static enum emu_status null_outer_segs(struct emu_ctx *ctx, unsigned ncpl)
 /* The protected-mode part shared by RETF and IRET after CS:rIP (and EFLAGS) were popped:
  * checks the return CS, then either the same level or the outer level (pop rSP and SS, load
  * both, null the data segments).  imm: RETF's imm16 (0 for IRET); force_ss: IRET in 64-bit
- * mode always pops SS:rSP.  *k is the current stack after the popped words. */
+ * mode always pops SS:rSP.  *k is the current stack after the popped words.  outer: NULL, or
+ * rSP and SS already read (AMD's order, amd_frame). */
 static enum emu_status return_far(struct emu_ctx *ctx, struct emu_stk *k, unsigned osz, uint64_t rip,
-                                  uint16_t csel, unsigned imm, int force_ss, int lma)
+                                  uint16_t csel, unsigned imm, int force_ss, int lma, const uint64_t *outer)
 {
     unsigned cpl;
     struct emu_desc cd, sd;
@@ -496,9 +521,14 @@ static enum emu_status return_far(struct emu_ctx *ctx, struct emu_stk *k, unsign
         return EMU_OK;
     }
     uint64_t nsp, ssel;
-    k->sp = (k->sp & ~m) | ((k->sp + imm) & m);
-    TRY(emu_stk_pop(ctx, k, &nsp, osz));
-    TRY(emu_stk_pop(ctx, k, &ssel, osz));
+    if (outer) {
+        nsp = outer[0];
+        ssel = outer[1];
+    } else {
+        k->sp = (k->sp & ~m) | ((k->sp + imm) & m);
+        TRY(emu_stk_pop(ctx, k, &nsp, osz));
+        TRY(emu_stk_pop(ctx, k, &ssel, osz));
+    }
     TRY(return_ss(ctx, (uint16_t)ssel, rpl, to64, &sd, &nss));
     TRY(check_target(ctx, &ncs, lma, rip));
     TRY(emu_set_accessed(ctx, &cd));
@@ -520,6 +550,43 @@ static enum emu_status return_far(struct emu_ctx *ctx, struct emu_stk *k, unsign
     return EMU_OK;
 }
 
+/* n bytes at k's stack pointer + at (wrapping at the stack's address size); k is unchanged. */
+static enum emu_status stk_peek(struct emu_ctx *ctx, const struct emu_stk *k, uint64_t at, uint64_t *val,
+                                unsigned n)
+{
+    struct emu_stk p = *k;
+    const uint64_t m = emu_mask(k->size);
+    p.sp = (k->sp & ~m) | ((k->sp + at) & m);
+    return emu_stk_pop(ctx, &p, val, n);
+}
+
+/* AMD's reads of a protected-mode RETF or IRET frame (nslots: 2 for RETF, CS and rIP; 3 for
+ * IRET, with rFLAGS), all before any check of what they hold: the words of the frame from the
+ * highest down (IRET: rFLAGS, CS, rIP; RETF: CS, rIP), then, when the return pops the outer
+ * stack (64-bit IRET always, else a CS RPL other than the CPL, the bad RPL < CPL included),
+ * SS and then rSP, after RETF's imm16.  The manuals give the pops in stack order with the CS
+ * checks between them.  Zen 3 (hwdiff, frames across the end of a readable page, CPL 3):
+ * IRET faults on the rFLAGS slot when the whole frame is unmapped, RETF on the CS slot; a
+ * null or RPL-0 CS faults on the SS slot (after imm16) rather than #GP, on the SS slot when
+ * both SS and rSP are unmapped; a RETF to CS RPL 3 does not touch the outer frame.  On
+ * return *k is past the nslots words, vals[] = rIP, CS, rFLAGS and *outer says whether
+ * outer_vals[] = rSP, SS were read. */
+static enum emu_status amd_frame(struct emu_ctx *ctx, struct emu_stk *k, unsigned osz, unsigned nslots,
+                                 unsigned imm, int force_ss, uint64_t *vals, uint64_t *outer_vals, int *outer)
+{
+    unsigned cpl;
+    for (unsigned i = nslots; i-- > 0;) TRY(stk_peek(ctx, k, (uint64_t)i * osz, &vals[i], osz));
+    const uint64_t m = emu_mask(k->size);
+    k->sp = (k->sp & ~m) | ((k->sp + nslots * osz) & m);
+    TRY(emu_get_cpl(ctx, &cpl));
+    *outer = force_ss || (vals[1] & 3u) != cpl;
+    if (*outer) {
+        TRY(stk_peek(ctx, k, (uint64_t)imm + osz, &outer_vals[1], osz));
+        TRY(stk_peek(ctx, k, imm, &outer_vals[0], osz));
+    }
+    return EMU_OK;
+}
+
 /* RETF / RETF imm16. */
 EXEC(emu_exec_retf)
 {
@@ -528,6 +595,14 @@ EXEC(emu_exec_retf)
     const unsigned osz = in->opsize;
     const unsigned imm = in->nops ? (unsigned)(in->imm & 0xffff) : 0;
     TRY(emu_stk_current(ctx, &k));
+    k.ac = k.user;
+    if (emu_is_amd(ctx) && ctx->s.mode != EMU_MODE_REAL && ctx->s.mode != EMU_MODE_V86) {
+        uint64_t v[2], o[2];
+        int outer, lma;
+        TRY(amd_frame(ctx, &k, osz, 2, imm, 0, v, o, &outer));
+        TRY(emu_lma(ctx, &lma));
+        return return_far(ctx, &k, osz, v[0], (uint16_t)v[1], imm, 0, lma, outer ? o : NULL);
+    }
     TRY(emu_stk_pop(ctx, &k, &rip, osz));
     TRY(emu_stk_pop(ctx, &k, &csel, osz));
     if (ctx->s.mode == EMU_MODE_REAL || ctx->s.mode == EMU_MODE_V86) {
@@ -538,7 +613,7 @@ EXEC(emu_exec_retf)
     }
     int lma;
     TRY(emu_lma(ctx, &lma));
-    return return_far(ctx, &k, osz, rip, (uint16_t)csel, imm, 0, lma);
+    return return_far(ctx, &k, osz, rip, (uint16_t)csel, imm, 0, lma, NULL);
 }
 
 /* ---- IRET ----------------------------------------------------------------------------------- */
@@ -641,6 +716,7 @@ EXEC(emu_exec_iret)
     const unsigned osz = in->opsize;
     const unsigned mode = ctx->s.mode;
     TRY(emu_stk_current(ctx, &k));
+    k.ac = k.user;
     if (mode == EMU_MODE_REAL) return iret_real(ctx, in, &k);
     if (mode == EMU_MODE_V86) {
         if (((ctx->s.rflags & EMU_FLAG_IOPL) >> 12) == 3) return iret_real(ctx, in, &k);
@@ -652,12 +728,23 @@ EXEC(emu_exec_iret)
         if (lma) return emu_gp0(ctx);
         return iret_task(ctx);
     }
-    uint64_t rip, csel, fl;
+    uint64_t rip, csel, fl, o[2];
     unsigned cpl;
-    TRY(emu_stk_pop(ctx, &k, &rip, osz));
-    TRY(emu_stk_pop(ctx, &k, &csel, osz));
-    TRY(emu_stk_pop(ctx, &k, &fl, osz));
+    int outer = 0;
     TRY(emu_get_cpl(ctx, &cpl));
+    if (emu_is_amd(ctx)) {
+        /* (a return to virtual-8086 mode pops its six further words in order, ESP and SS
+         * again: reads only) */
+        uint64_t v[3];
+        TRY(amd_frame(ctx, &k, osz, 3, 0, emu_is64(ctx), v, o, &outer));
+        rip = v[0];
+        csel = v[1];
+        fl = v[2];
+    } else {
+        TRY(emu_stk_pop(ctx, &k, &rip, osz));
+        TRY(emu_stk_pop(ctx, &k, &csel, osz));
+        TRY(emu_stk_pop(ctx, &k, &fl, osz));
+    }
     if (!lma && osz == 4 && (fl & EMU_FLAG_VM) && cpl == 0) return iret_to_v86(ctx, &k, rip, csel, fl);
 
     /* The flags, decided with the CPL before the return. */
@@ -669,7 +756,7 @@ EXEC(emu_exec_iret)
     if (osz == 2) mask &= 0xffff;
     const uint64_t nf = (f & ~mask) | (fl & mask);
 
-    TRY(return_far(ctx, &k, osz, rip, (uint16_t)csel, 0, emu_is64(ctx), lma));
+    TRY(return_far(ctx, &k, osz, rip, (uint16_t)csel, 0, emu_is64(ctx), lma, outer ? o : NULL));
     ctx->s.rflags = nf & ~(uint64_t)EMU_FLAG_VM;
     ctx->s.keep_rf = 1;
     return EMU_OK;

@@ -346,6 +346,11 @@ enum emu_status emu_compute_mode(struct emu_ctx *ctx);
 enum emu_status emu_begin(struct emu_ctx *ctx);
 void emu_fire_events(struct emu_ctx *ctx);
 
+/* A far pointer m16:16/32/64 at seg:off (LxS, JMP/CALL m16:xx): two reads, the offset (n bytes)
+ * and then the selector after it (lib/far.c). */
+enum emu_status emu_read_farptr(struct emu_ctx *ctx, unsigned seg, uint64_t off, unsigned n, uint64_t *offset,
+                                uint16_t *sel);
+
 /* A stack other than (or besides) the current SS:rSP, for far transfers, task switches and
  * event delivery: pushes and pops check its own limit and fault with #SS(ec). */
 struct emu_stk {
@@ -353,6 +358,7 @@ struct emu_stk {
     uint64_t sp;      /* the whole register; only the low 'size' bytes move */
     uint8_t size;     /* address size: 2, 4 or 8 */
     uint8_t user;     /* accesses at CPL 3 */
+    uint8_t ac;       /* alignment-checked (RETF and IRET at CPL 3: the manuals list #AC(0)) */
     uint16_t ec;      /* #SS error code */
 };
 enum emu_status emu_stk_push(struct emu_ctx *ctx, struct emu_stk *k, uint64_t val, unsigned n);

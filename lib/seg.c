@@ -152,10 +152,11 @@ enum emu_status emu_load_seg(struct emu_ctx *ctx, unsigned seg, uint16_t sel)
          * CPL < 3 with RPL = CPL, where SS keeps DPL = CPL. */
         __builtin_memset(&nv, 0, sizeof nv);
         nv.sel = sel;
-        /* The hidden part of a null segment: Intel clears base and limit; AMD parts before
-         * NullSelectorClearsBase (CPUID 8000_0021h EAX[6], not modelled) keep them, which
-         * matters for FS/GS in 64-bit mode (Linux's X86_BUG_NULL_SEG). */
-        if (emu_is_amd(ctx) && seg != EMU_SEG_SS) {
+        /* The hidden part of a null segment: Intel clears base and limit, and so do AMD parts
+         * with NullSelectorClearsBase (CPUID 8000_0021h EAX[6]; Zen 3 under a hypervisor that
+         * hides the bit clears them too, hwdiff); older AMD parts keep them, which matters for
+         * FS/GS in 64-bit mode (Linux's X86_BUG_NULL_SEG). */
+        if (emu_is_amd(ctx) && seg != EMU_SEG_SS && !emu_has(ctx, EMU_FEAT_NULL_SEL_CLR_BASE)) {
             TRY(emu_get_seg(ctx, seg, &cur));
             nv.base = cur->base;
             nv.limit = cur->limit;

@@ -42,19 +42,18 @@ static unsigned lxs_seg(unsigned op)
     }
 }
 
-/* LDS/LES/LFS/LGS/LSS r, m16:16/32/64: offset first, selector after it; the segment load has
- * all the checks of MOV Sreg (emu_load_seg), then the register is written.  REX.W (m16:64) is
- * Intel's: AMD documents only m16:16 and m16:32 and ignores REX.W (as Xen's emulator does).
- * LSS does not open an interrupt shadow (only MOV SS and POP SS do). */
+/* LDS/LES/LFS/LGS/LSS r, m16:16/32/64: offset first, selector after it, two accesses
+ * (emu_read_farptr); the segment load has all the checks of MOV Sreg (emu_load_seg), then the
+ * register is written.  REX.W (m16:64) is Intel's: AMD documents only m16:16 and m16:32 and
+ * ignores REX.W (as Xen's emulator does).  LSS does not open an interrupt shadow (only MOV SS
+ * and POP SS do). */
 EXEC(emu_exec_lxs)
 {
     unsigned osz = in->opsize;
     if (osz == 8 && emu_is_amd(ctx)) osz = 4;
-    uint8_t buf[10];
-    const uint64_t ea = emu_ea(ctx, in);
-    TRY(emu_read_mem(ctx, in->seg, ea, buf, osz + 2, 0));
-    const uint64_t off = emu_load_le(buf, osz);
-    const uint16_t sel = (uint16_t)emu_load_le(buf + osz, 2);
+    uint64_t off;
+    uint16_t sel;
+    TRY(emu_read_farptr(ctx, in->seg, emu_ea(ctx, in), osz, &off, &sel));
     TRY(emu_load_seg(ctx, lxs_seg(in->op), sel));
     emu_gpr_write_sized(ctx, in->ops[0].reg, osz, 0, off);
     return EMU_OK;
@@ -173,11 +172,15 @@ EXEC(emu_exec_verr)
 }
 
 /* ARPL r/m16, r16: if the destination's RPL is below the source's, raise it (ZF = 1), else
- * ZF = 0 and no write. */
+ * ZF = 0 and no write.  A memory destination is read, and written only when it changes (the
+ * SDM's pseudocode writes DEST in the THEN branch alone): it is not a read-modify-write whose
+ * read checks write access.  Zen 3 (hwdiff): ARPL with ZF = 0 retires on a read-only page and
+ * through a CS override; one that straddles a read-only page into an unmapped one faults on
+ * the read of the second page (#PF 4 there), not on a write of the first. */
 EXEC(emu_exec_arpl)
 {
     uint64_t dst, src;
-    TRY(emu_op_read_rmw(ctx, in, 0, &dst));
+    TRY(emu_op_read(ctx, in, 0, &dst));
     TRY(emu_op_read(ctx, in, 1, &src));
     if ((dst & 3) < (src & 3)) {
         ctx->s.rflags |= EMU_FLAG_ZF;

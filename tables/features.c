@@ -16,4 +16,5 @@ const char *const emu_feature_names[EMU_FEAT_COUNT] = {
     [EMU_FEAT_VMX] = "vmx", [EMU_FEAT_APX_F] = "apx_f", [EMU_FEAT_APX_NCI] = "apx_nci",
     [EMU_FEAT_CET_SS] = "user_shstk", [EMU_FEAT_WBNOINVD] = "wbnoinvd", [EMU_FEAT_SSE3] = "pni",
     [EMU_FEAT_AVX] = "avx", [EMU_FEAT_RDPRU] = "rdpru",
+    [EMU_FEAT_NULL_SEL_CLR_BASE] = "null_sel_clr_base",
 };

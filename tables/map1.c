@@ -4,10 +4,18 @@
  */
 #include "rows.h"
 
+/* 0F 00 /5: VERW.  LOCK VERW m16 executes on AMD (Zen 3, hwdiff: F0 0F 00 2B retires, sets ZF
+ * like VERW and takes VERW's #PF, with no exit to the hypervisor below), although the SDM and
+ * the APM make LOCK #UD on anything but the listed read-modify-writes and Zydis calls it
+ * invalid (tools/zydis_check.c).  An embedder on an AMD host only sees a LOCK VERW the CPU
+ * accepted, so the AMD profile accepts it too; the register form stays #UD (Zen 3 too), and so
+ * do LOCK VERR, SLDT, STR, LLDT and LTR.  VERW writes nothing: the LOCK has no effect. */
+static const struct emu_oprow row_verw[2] = { L1(VERW, 0, Ew, 0), L1(VERW, 0, Ew, R_LOCK) };
+
 /* Group 6 (0F 00). */
 static const struct emu_oprow grp6[8] = {
     L1(SLDT, 0, Emw, 0), L1(STR, 0, Emw, 0), L1(LLDT, 0, Ew, 0), L1(LTR, 0, Ew, 0),
-    L1(VERR, 0, Ew, 0), L1(VERW, 0, Ew, 0), UD /* JMPE (IA-64) */, UD,
+    L1(VERR, 0, Ew, 0), BYVENDOR(row_verw), UD /* JMPE (IA-64) */, UD,
 };
 
 /* Group 7 (0F 01), memory forms. */

@@ -20,6 +20,11 @@ static const char *known_difference(enum emu_mode mode, const struct emu_insn *i
      * encoding is valid; Intel's #UD outside 64-bit mode is the executor's ud_check. */
     if (mode == EMU_MODE_REAL && !zydis_ok && in->status == EMU_DEC_OK && strcmp(mn, "sysret") == 0)
         return "SYSRET in real mode is #GP(0) on AMD (Intel: #UD at execution)";
+    /* LOCK VERW m16: AMD executes it (Zen 3, hwdiff; tables/map1.c row_verw); Zydis applies
+     * the manuals' rule that LOCK is #UD there. */
+    if (!zydis_ok && in->status == EMU_DEC_OK && strcmp(mn, "verw") == 0 &&
+        (in->prefixes & EMU_PFX_LOCK))
+        return "LOCK VERW m16 executes on AMD (Zen 3), #UD to Zydis and the manuals";
     /* 0F A6/A7 are VIA PadLock (XSTORE, XCRYPT*): #UD on Intel and AMD. */
     if (zydis_ok && in->status == EMU_DEC_UD && in->map == 1 && (in->opcode == 0xa6 || in->opcode == 0xa7))
         return "VIA PadLock opcodes are #UD on Intel and AMD";

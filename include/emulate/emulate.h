@@ -163,6 +163,11 @@ enum emu_feature {
     EMU_FEAT_CR8_LEGACY, EMU_FEAT_SVM, EMU_FEAT_VGIF, EMU_FEAT_SKINIT, EMU_FEAT_SVML,
     EMU_FEAT_SVME_ADDR_CHK, EMU_FEAT_ERAPS, EMU_FEAT_VMX, EMU_FEAT_APX_F, EMU_FEAT_APX_NCI,
     EMU_FEAT_CET_SS, EMU_FEAT_WBNOINVD, EMU_FEAT_SSE3, EMU_FEAT_AVX, EMU_FEAT_RDPRU,
+    /** AMD: loading a null selector into DS/ES/FS/GS clears the hidden base and limit, as Intel
+     *  always does (CPUID 8000_0021h EAX[6], "null_sel_clr_base"; Zen 2 and later behave so even
+     *  where a hypervisor hides the bit).  Without it an AMD vCPU keeps them (older parts,
+     *  Linux's X86_BUG_NULL_SEG).  Ignored for Intel. */
+    EMU_FEAT_NULL_SEL_CLR_BASE,
     EMU_FEAT_COUNT
 };
 
