@@ -13,15 +13,7 @@ EXEC(emu_exec_alu)
     if (writes) TRY(emu_op_read_rmw(ctx, in, 0, &a));
     else TRY(emu_op_read(ctx, in, 0, &a));
     TRY(emu_op_read(ctx, in, 1, &b));
-    switch (op) {
-    case OP_ADD: r = a + b; f = emu_flags_add(a, b, 0, size); break;
-    case OP_ADC: r = a + b + cf; f = emu_flags_add(a, b, cf, size); break;
-    case OP_SUB: case OP_CMP: r = a - b; f = emu_flags_sub(a, b, 0, size); break;
-    case OP_SBB: r = a - b - cf; f = emu_flags_sub(a, b, cf, size); break;
-    case OP_OR: r = a | b; f = emu_flags_logic(r, size); break;
-    case OP_XOR: r = a ^ b; f = emu_flags_logic(r, size); break;
-    default: r = a & b; f = emu_flags_logic(r, size); break; /* AND, TEST */
-    }
+    r = emu_alu_compute(op, a, b, cf, size, &f);
     emu_set_flags(ctx, FL_ARITH, f);
     return writes ? emu_op_write(ctx, in, 0, r) : EMU_OK;
 }

@@ -68,6 +68,8 @@ enum emu_status emu_get_efer_slow(struct emu_ctx *ctx, uint64_t *v);
 enum emu_status emu_get_xcr0(struct emu_ctx *ctx, uint64_t *v);
 enum emu_status emu_get_cpl_slow(struct emu_ctx *ctx, unsigned *cpl);
 #define EMU_LIKELY(x) __builtin_expect(!!(x), 1)
+/* For the few helpers on every step's path, where a call costs as much as the body. */
+#define EMU_ALWAYS_INLINE static inline __attribute__((always_inline))
 static inline enum emu_status emu_get_seg(struct emu_ctx *ctx, unsigned seg, const struct emu_segment **out)
 {
     if (EMU_LIKELY(ctx->s.valid & (EMU_C_SEG0 << seg))) {
@@ -225,7 +227,15 @@ static inline int emu_builtin_paging(const struct emu_ctx *ctx)
 }
 
 /* ---- operands --------------------------------------------------------------------------- */
-uint64_t emu_ea(struct emu_ctx *ctx, const struct emu_insn *in); /* effective address (offset) */
+/* The effective address (offset) of the memory operand. */
+static inline uint64_t emu_ea(const struct emu_ctx *ctx, const struct emu_insn *in)
+{
+    uint64_t ea = (uint64_t)in->disp;
+    if (in->mem_base != 0xff) ea += ctx->regs->gpr[in->mem_base];
+    if (in->mem_index != 0xff) ea += ctx->regs->gpr[in->mem_index] * in->mem_scale;
+    if (in->rip_rel) ea += ctx->regs->rip + in->length;
+    return ea & emu_mask(in->addrsize);
+}
 enum emu_status emu_op_read_slow(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val);
 /* Register and immediate operands inline (the common case); memory and the rest out of line. */
 static inline enum emu_status emu_op_read(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val)
@@ -264,14 +274,14 @@ int emu_cond(uint64_t rflags, unsigned cc);
 /* ---- flags (lib/flags.c) ---------------------------------------------------------------- */
 extern const uint8_t emu_parity[256];
 /* SF, ZF, PF of a result. */
-static inline uint64_t emu_flags_szp(uint64_t r, unsigned size)
+EMU_ALWAYS_INLINE uint64_t emu_flags_szp(uint64_t r, unsigned size)
 {
     r &= emu_mask(size);
     return (r ? 0 : EMU_FLAG_ZF) | ((r >> (8 * size - 1)) ? EMU_FLAG_SF : 0) |
            (emu_parity[r & 0xff] ? EMU_FLAG_PF : 0);
 }
 /* The six arithmetic flags of a + b + carry and a - b - borrow (carry/borrow 0 or 1). */
-static inline uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size)
+EMU_ALWAYS_INLINE uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size)
 {
     const uint64_t m = emu_mask(size), sb = emu_signbit(size);
     a &= m;
@@ -280,7 +290,7 @@ static inline uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, uns
     return emu_flags_szp(r, size) | ((r < a || (carry && r == a)) ? EMU_FLAG_CF : 0) |
            ((a ^ b ^ r) & EMU_FLAG_AF) | (((~(a ^ b) & (a ^ r)) & sb) ? EMU_FLAG_OF : 0);
 }
-static inline uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size)
+EMU_ALWAYS_INLINE uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size)
 {
     const uint64_t m = emu_mask(size), sb = emu_signbit(size);
     a &= m;
@@ -290,11 +300,57 @@ static inline uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, un
            ((a ^ b ^ r) & EMU_FLAG_AF) | ((((a ^ b) & (a ^ r)) & sb) ? EMU_FLAG_OF : 0);
 }
 /* Logical operations: CF = OF = 0; AF is undefined and both vendors clear it. */
-static inline uint64_t emu_flags_logic(uint64_t r, unsigned size) { return emu_flags_szp(r, size); }
+EMU_ALWAYS_INLINE uint64_t emu_flags_logic(uint64_t r, unsigned size) { return emu_flags_szp(r, size); }
 static inline void emu_set_flags(struct emu_ctx *ctx, uint64_t mask, uint64_t val)
 {
     ctx->s.rflags = (ctx->s.rflags & ~mask) | (val & mask);
 }
+/* ADD OR ADC SBB AND SUB XOR CMP TEST: the result and the six arithmetic flags (one body for
+ * lib/alu.c and the fast path, lib/fast.c).  cf is the carry-in (0 or 1). */
+static inline uint64_t emu_alu_compute(unsigned op, uint64_t a, uint64_t b, uint64_t cf, unsigned size,
+                                       uint64_t *flags)
+{
+    switch (op) {
+    case OP_ADD: *flags = emu_flags_add(a, b, 0, size); return a + b;
+    case OP_ADC: *flags = emu_flags_add(a, b, cf, size); return a + b + cf;
+    case OP_SUB: case OP_CMP: *flags = emu_flags_sub(a, b, 0, size); return a - b;
+    case OP_SBB: *flags = emu_flags_sub(a, b, cf, size); return a - b - cf;
+    case OP_OR: *flags = emu_flags_logic(a | b, size); return a | b;
+    case OP_XOR: *flags = emu_flags_logic(a ^ b, size); return a ^ b;
+    default: *flags = emu_flags_logic(a & b, size); return a & b; /* AND, TEST */
+    }
+}
+
+/* ---- the decode cache (lib/step.c) and the exit-path fast path (lib/fast.c) ------------- */
+/* The slot depends on the first two bytes available (the length is not known before the
+ * lookup), so a store hashes exactly as a lookup of the same bytes does. */
+static inline unsigned emu_dcache_slot(const uint8_t *b, unsigned n, unsigned mode)
+{
+    unsigned h = (b[0] * 31u + mode) * 7u + (n > 1 ? b[1] : 0);
+    return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE - 1);
+}
+/* Do the n bytes at b begin with the entry's instruction? */
+static inline int emu_dcache_match(const struct emu_dcache_entry *e, const uint8_t *b, unsigned n)
+{
+    if (e->len > n) return 0;
+    unsigned i = 0;
+    if (n >= 8) { /* the first eight bytes in one compare */
+        uint64_t x, y;
+        __builtin_memcpy(&x, b, 8);
+        __builtin_memcpy(&y, e->bytes, 8);
+        if ((x ^ y) & emu_mask(e->len > 8 ? 8 : e->len)) return 0;
+        i = 8;
+    }
+    for (; i < e->len; i++)
+        if (e->bytes[i] != b[i]) return 0;
+    return 1;
+}
+/* The fast form of a decoded instruction (0: none); stored with it in the decode cache. */
+unsigned emu_fast_form(const struct emu_insn *in);
+/* Run bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
+ * whole step done, result filled), 0 if declined with nothing done. */
+int emu_fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n, const struct emu_cpu_state *st,
+                  enum emu_status *out);
 
 /* ---- intercepts and events -------------------------------------------------------------- */
 /* Ask L1 (nested guests only) whether it intercepts exit_code; EMU_INTERCEPT if it does. */

@@ -59,14 +59,6 @@ void emu_gpr_write_sized(struct emu_ctx *ctx, unsigned reg, unsigned size, int h
 
 /* ---- operands --------------------------------------------------------------------------- */
 
-uint64_t emu_ea(struct emu_ctx *ctx, const struct emu_insn *in)
-{
-    uint64_t ea = (uint64_t)in->disp;
-    if (in->mem_base != 0xff) ea += ctx->regs->gpr[in->mem_base];
-    if (in->mem_index != 0xff) ea += ctx->regs->gpr[in->mem_index] * in->mem_scale;
-    if (in->rip_rel) ea += ctx->regs->rip + in->length;
-    return ea & emu_mask(in->addrsize);
-}
 
 enum emu_status emu_op_read_slow(struct emu_ctx *ctx, struct emu_insn *in, unsigned i, uint64_t *val)
 {

@@ -35,17 +35,23 @@ enum emu_status emu_compute_mode(struct emu_ctx *ctx)
     uint64_t cr0, efer;
     const struct emu_segment *cs;
     if (ctx->ops->get_state) {
-        struct emu_cpu_state st;
-        if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_unhandled(ctx, "get_state failed");
-        s->cache_cr0 = st.cr0;
-        s->cache_cr4 = st.cr4;
-        s->cache_efer = st.efer;
-        s->segs[EMU_SEG_CS] = st.cs;
-        s->segs[EMU_SEG_SS] = st.ss;
+        /* emu_step's fast path may have read the state already (and declined) */
+        struct emu_cpu_state own;
+        const struct emu_cpu_state *st = s->pre_state;
+        s->pre_state = 0;
+        if (!st) {
+            if (ctx->ops->get_state(ctx->opaque, &own) != EMU_CB_OK) return emu_unhandled(ctx, "get_state failed");
+            st = &own;
+        }
+        s->cache_cr0 = st->cr0;
+        s->cache_cr4 = st->cr4;
+        s->cache_efer = st->efer;
+        s->segs[EMU_SEG_CS] = st->cs;
+        s->segs[EMU_SEG_SS] = st->ss;
         s->valid |= EMU_C_CR0 | EMU_C_CR4 | EMU_C_EFER | (EMU_C_SEG0 << EMU_SEG_CS) | (EMU_C_SEG0 << EMU_SEG_SS);
         /* CPL = SS.DPL in protected modes; real and v86 mode set it below when they return */
-        s->cpl = (uint8_t)((st.ss.attr & EMU_SEGATTR_DPL) >> 5);
-        if ((st.cr0 & EMU_CR0_PE) && !(s->rflags & EMU_FLAG_VM)) s->valid |= EMU_C_CPL;
+        s->cpl = (uint8_t)((st->ss.attr & EMU_SEGATTR_DPL) >> 5);
+        if ((st->cr0 & EMU_CR0_PE) && !(s->rflags & EMU_FLAG_VM)) s->valid |= EMU_C_CPL;
     }
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_PE)) {
@@ -90,29 +96,11 @@ EMU_HOT enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
  * exit path the same few instructions come back again and again, and a hit replaces the decode
  * with a hash, a byte compare and a copy.  EMU_MODEL_NO_DECODE_CACHE turns it off.
  */
-/* The slot depends on the first two bytes available (the length is not known before the
- * lookup), so a store hashes exactly as a lookup of the same bytes does. */
-static inline unsigned cache_slot(const uint8_t *b, unsigned n, unsigned mode)
-{
-    unsigned h = (b[0] * 31u + mode) * 7u + (n > 1 ? b[1] : 0);
-    return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE - 1);
-}
-
 EMU_HOT int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b, unsigned n)
 {
     if (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE) return 0;
-    const struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, n, env->mode)];
-    if (!e->valid || e->mode != env->mode || e->apx != env->apx || e->len > n) return 0;
-    unsigned i = 0;
-    if (n >= 8) { /* the first eight bytes in one compare */
-        uint64_t x, y;
-        __builtin_memcpy(&x, b, 8);
-        __builtin_memcpy(&y, e->bytes, 8);
-        if ((x ^ y) & emu_mask(e->len > 8 ? 8 : e->len)) return 0;
-        i = 8;
-    }
-    for (; i < e->len; i++)
-        if (e->bytes[i] != b[i]) return 0;
+    const struct emu_dcache_entry *e = &ctx->s.dcache[emu_dcache_slot(b, n, env->mode)];
+    if (!e->valid || e->mode != env->mode || e->apx != env->apx || !emu_dcache_match(e, b, n)) return 0;
     /* executed in place: executors treat the instruction as read-only (or restore it) */
     ctx->s.cur = (struct emu_insn *)&e->insn;
     return 1;
@@ -131,11 +119,12 @@ static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, cons
     struct emu_insn *in = &ctx->s.insn;
     in->checks = has_checks(&emu_opinfo[in->op]);
     if (st != EMU_DEC_OK || (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE)) return;
-    struct emu_dcache_entry *e = &ctx->s.dcache[cache_slot(b, n, env->mode)];
+    struct emu_dcache_entry *e = &ctx->s.dcache[emu_dcache_slot(b, n, env->mode)];
     e->valid = 1;
     e->mode = env->mode;
     e->apx = env->apx;
     e->len = in->length;
+    e->fast = (uint8_t)emu_fast_form(in);
     __builtin_memcpy(e->bytes, b, in->length);
     e->insn = *in;
 }
@@ -524,6 +513,18 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
     struct emu_result *r = &ctx->result;
     enum emu_status st;
 
+    /* The exit path (lib/fast.c): bytes given (a decode assist) and the combined state
+     * callback.  The state read here serves the full pipeline too when the fast path declines. */
+    struct emu_cpu_state cs;
+    if (bytes && nbytes && ctx->ops->get_state && !ctx->s.have_completion &&
+        !(ctx->cfg.model_flags & (EMU_MODEL_NO_DECODE_CACHE | EMU_MODEL_BUILTIN_PAGING)) &&
+        ctx->ops->get_state(ctx->opaque, &cs) == EMU_CB_OK) {
+        if (emu_fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, &cs, &st)) {
+            r->status = st;
+            return st;
+        }
+        ctx->s.pre_state = &cs;
+    }
     r->length = 0;
     r->op = 0;
     r->mnemonic = "(bad)";
@@ -533,6 +534,7 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
         st = run_once(ctx, bytes, nbytes);
         if (st != EMU_RETRY || !ctx->s.cmpxchg_failed || tries >= 64) break;
     }
+    ctx->s.pre_state = 0; /* it pointed at this frame */
     if (st == EMU_OK) {
         ctx->s.have_completion = 0;
         emu_fire_events(ctx);

@@ -260,6 +260,19 @@ static enum emu_cb_status cb_get_seg(void *o, enum emu_seg seg, struct emu_segme
     return EMU_CB_OK;
 }
 
+/* The combined state callback of the exit path (optional: machine.state_cb). */
+static enum emu_cb_status cb_get_state(void *o, struct emu_cpu_state *st)
+{
+    const struct machine *m = o;
+    int found;
+    st->cr0 = m->cr[0];
+    st->cr4 = m->cr[4];
+    st->efer = machine_get_msr((struct machine *)m, EMU_MSR_EFER, &found);
+    st->cs = m->segs[EMU_SEG_CS];
+    st->ss = m->segs[EMU_SEG_SS];
+    return EMU_CB_OK;
+}
+
 static enum emu_cb_status cb_set_seg(void *o, enum emu_seg seg, const struct emu_segment *in)
 {
     ((struct machine *)o)->segs[seg] = *in;
@@ -557,6 +570,7 @@ void machine_reset_ctx(struct machine *m)
 {
     m->ops = machine_ops;
     if (m->hypercall_enabled) m->ops.hypercall = cb_hypercall;
+    if (m->state_cb) m->ops.get_state = cb_get_state;
     if (m->bulk) {
         m->ops.rep_movs = cb_rep_movs;
         m->ops.rep_stos = cb_rep_stos;

@@ -63,6 +63,7 @@ struct machine {
     int read_pending_once;
     int cmpxchg_fail_once;          /* testing the LOCK retry path */
     int bulk;                       /* give the engine the bulk REP string callbacks */
+    int state_cb;                   /* give the engine get_state (and with it the fast path) */
     unsigned nbulk;                 /* bulk callbacks made */
     /* physical-only mode (EMU_MODEL_BUILTIN_PAGING tests): the linear-address callbacks
      * (read, write, fetch, cmpxchg, probe) refuse, so only the library's walker can reach

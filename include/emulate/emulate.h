@@ -571,6 +571,7 @@ struct emu_wlog {
 enum { EMU_DCACHE_SIZE = 32 };
 struct emu_dcache_entry {
     uint8_t valid, mode, apx, len;
+    uint8_t fast;                /* the exit-path form of lib/fast.c, 0 if none */
     uint8_t bytes[15];
     struct emu_insn insn;
 };
@@ -613,6 +614,8 @@ struct emu_scratch {
     uint64_t completion_addr;
     uint8_t completion[64];
     struct emu_dcache_entry dcache[EMU_DCACHE_SIZE];
+    const struct emu_cpu_state *pre_state; /* get_state already called by emu_step's fast path */
+    uint32_t nfast;              /* steps the fast path ran (statistics, tests) */
 };
 
 /** @brief Optional fallback describer (Zydis): names instructions our tables do not know. */
