@@ -36,7 +36,7 @@ static int simple_src(const struct emu_operand *o)
     return (o->kind == EMU_OPK_REG && !o->high8) || (o->kind == EMU_OPK_IMM && o->reg == 0);
 }
 
-unsigned emu_fast_form(const struct emu_insn *in)
+static unsigned form_of(const struct emu_insn *in)
 {
     if (in->status != EMU_DEC_OK || in->mode != EMU_MODE_LONG64 || in->checks || in->nops != 2) return FAST_NONE;
     if (in->prefixes & ~(unsigned)(EMU_PFX_OPSIZE | EMU_PFX_REX)) return FAST_NONE;
@@ -45,24 +45,48 @@ unsigned emu_fast_form(const struct emu_insn *in)
     switch (in->op) {
     case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB: case OP_XOR:
     case OP_CMP: case OP_TEST:
-        return dreg && simple_src(src) ? FAST_ALU : FAST_NONE;
+        return dreg && simple_src(src) && src->size == d->size ? FAST_ALU : FAST_NONE;
     case OP_MOV:
-        if (dreg && simple_src(src)) return FAST_MOV;
-        if (dreg && src->kind == EMU_OPK_MEM && src->size <= 8) return FAST_LOAD;
-        if (d->kind == EMU_OPK_MEM && d->size <= 8 && simple_src(src)) return FAST_STORE;
+        if (dreg && simple_src(src) && src->size == d->size) return FAST_MOV;
+        if (dreg && src->kind == EMU_OPK_MEM && src->size == d->size && d->size <= 8) return FAST_LOAD;
+        if (d->kind == EMU_OPK_MEM && d->size <= 8 && simple_src(src) && src->size == d->size) return FAST_STORE;
         return FAST_NONE;
     default: return FAST_NONE;
     }
 }
 
-static inline uint64_t src_val(const struct emu_ctx *ctx, const struct emu_insn *in)
+/* The record lib/fast.c runs from: registers, the size and the immediate, taken out of the
+ * operands once, at decode. */
+void emu_fast_form(const struct emu_insn *in, struct emu_dcache_entry *e)
 {
-    const struct emu_operand *o = &in->ops[1];
-    return (o->kind == EMU_OPK_REG ? ctx->regs->gpr[o->reg] : in->imm) & emu_mask(o->size);
+    e->fast = (uint8_t)form_of(in);
+    if (!e->fast) return;
+    const struct emu_operand *reg = &in->ops[e->fast == FAST_LOAD ? 0 : 1];
+    const struct emu_operand *val = &in->ops[1];
+    e->fop = in->op;
+    e->fmflags = in->seg == EMU_SEG_SS ? EMU_MEM_STACK : 0;
+    e->fmnemonic = emu_opinfo[in->op].mnemonic;
+    e->fsize = in->ops[0].size;
+    e->fdst = e->fast == FAST_STORE ? 0 : in->ops[0].reg;
+    /* the register a load writes, or the value's register (0xff: the immediate) */
+    if (e->fast == FAST_LOAD) {
+        e->fsrc = reg->reg;
+        e->fdst = reg->reg;
+        e->fimm = 0;
+    } else {
+        e->fsrc = val->kind == EMU_OPK_REG ? val->reg : 0xff;
+        e->fimm = in->imm & emu_mask(val->size);
+    }
+}
+
+static inline __attribute__((always_inline)) uint64_t src_val(const struct emu_regs *r,
+                                                              const struct emu_dcache_entry *e)
+{
+    return e->fsrc == 0xff ? e->fimm : r->gpr[e->fsrc];
 }
 
 /* A register write with the x86 size rules: 4 zero-extends, 1 and 2 merge. */
-static inline void gpr_put(struct emu_regs *r, unsigned reg, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void gpr_put(struct emu_regs *r, unsigned reg, unsigned size, uint64_t v)
 {
     if (size >= 4) r->gpr[reg] = v & emu_mask(size);
     else r->gpr[reg] = (r->gpr[reg] & ~emu_mask(size)) | (v & emu_mask(size));
@@ -82,60 +106,83 @@ static enum emu_status cb_fail(struct emu_ctx *ctx, enum emu_cb_status cb, const
     return emu_from_cb(ctx, cb, exc);
 }
 
-int emu_fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n, const struct emu_cpu_state *st,
-                  enum emu_status *out)
+/* bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
+ * whole step done, result filled), 0 if declined with nothing done. */
+/* First bytes that can begin a fast form (66 and REX included): anything else, a NOP or a
+ * LOCK prefix, declines at once instead of paying the decode-cache lookup twice.  A superset:
+ * emu_fast_form decides. */
+static const uint8_t fast_first[256] = {
+    [0x00 ... 0x05] = 1, [0x08 ... 0x0d] = 1, [0x10 ... 0x15] = 1, [0x18 ... 0x1d] = 1,
+    [0x20 ... 0x25] = 1, [0x28 ... 0x2d] = 1, [0x30 ... 0x35] = 1, [0x38 ... 0x3d] = 1,
+    [0x40 ... 0x4f] = 1, [0x66] = 1, [0x80 ... 0x81] = 1, [0x83 ... 0x85] = 1, [0x88 ... 0x8b] = 1,
+    [0xa0 ... 0xa3] = 1, [0xa8 ... 0xa9] = 1, [0xb0 ... 0xbf] = 1, [0xc6 ... 0xc7] = 1,
+    [0xf6 ... 0xf7] = 1,
+};
+
+/* bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
+ * whole step done, result filled), 0 if declined with nothing done. */
+static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n,
+                                                           const struct emu_cpu_state *st, enum emu_status *out)
 {
+    /* The exit instruction of the last fast step first: an MMIO loop repeats one instruction.
+     * A non-zero .fast means a valid 64-bit entry (cache_store), whatever it holds now. */
+    const struct emu_dcache_entry *e = &ctx->s.dcache[ctx->s.fast_last];
+    if (!e->fast || !emu_dcache_match(e, bytes, n)) {
+        if (!fast_first[bytes[0]]) return 0;
+        const unsigned slot = emu_dcache_slot(bytes, n, EMU_MODE_LONG64);
+        e = &ctx->s.dcache[slot];
+        if (!e->fast || !e->valid || e->mode != EMU_MODE_LONG64 || !emu_dcache_match(e, bytes, n)) return 0;
+        ctx->s.fast_last = (uint8_t)slot;
+    }
     struct emu_regs *regs = ctx->regs;
     uint64_t fl = regs->rflags;
     if (!(st->cr0 & EMU_CR0_PE) || !(st->efer & EMU_EFER_LMA) || !(st->cs.attr & EMU_SEGATTR_L) ||
         (fl & (EMU_FLAG_VM | EMU_FLAG_TF)))
         return 0;
-    const struct emu_dcache_entry *e = &ctx->s.dcache[emu_dcache_slot(bytes, n, EMU_MODE_LONG64)];
-    if (!e->fast || !e->valid || e->mode != EMU_MODE_LONG64 || !emu_dcache_match(e, bytes, n)) return 0;
     const struct emu_insn *in = &e->insn;
-    const struct emu_operand *d = &in->ops[0];
     struct emu_result *res = &ctx->result;
     enum emu_status status = EMU_OK;
+    const unsigned size = e->fsize;
 
     if (e->fast >= FAST_LOAD) {
-        const unsigned size = in->ops[e->fast == FAST_LOAD ? 1 : 0].size;
-        if ((fl & EMU_FLAG_AC) || in->seg == EMU_SEG_FS || in->seg == EMU_SEG_GS) return 0;
+        /* (no segment prefix: the segment is DS or SS, with base 0 in 64-bit mode) */
+        if (fl & EMU_FLAG_AC) return 0;
         const uint64_t ea = emu_ea(ctx, in), last = ea + size - 1;
-        if (((ea + (1ull << 47)) >> 48) != 0 || ((last + (1ull << 47)) >> 48) != 0) return 0;
+        if ((((ea + (1ull << 47)) | (last + (1ull << 47))) >> 48) != 0) return 0;
         if (e->fast == FAST_LOAD ? !ctx->ops->read : !ctx->ops->write) return 0;
         /* from here on the step is ours: the callback has effects */
-        ctx->s.mode = EMU_MODE_LONG64;
         ctx->s.cur = (struct emu_insn *)in; /* the exception's instruction length */
-        const unsigned flags = ((st->ss.attr & EMU_SEGATTR_DPL) == EMU_SEGATTR_DPL ? EMU_MEM_USER : 0) |
-                               (in->seg == EMU_SEG_SS ? EMU_MEM_STACK : 0);
+        res->reason = 0;
+        const unsigned flags = ((st->ss.attr & EMU_SEGATTR_DPL) == EMU_SEGATTR_DPL ? EMU_MEM_USER : 0) | e->fmflags;
         struct emu_exception exc = { 0 };
         uint8_t buf[8];
         enum emu_cb_status cb;
-        res->reason = 0;
         if (e->fast == FAST_LOAD) {
             cb = ctx->ops->read(ctx->opaque, ea, buf, size, flags, &exc);
-            if (EMU_LIKELY(cb == EMU_CB_OK)) gpr_put(regs, d->reg, d->size, emu_load_le(buf, size));
+            if (EMU_LIKELY(cb == EMU_CB_OK)) gpr_put(regs, e->fdst, size, emu_load_le(buf, size));
         } else {
-            emu_store_le(buf, src_val(ctx, in), size);
+            emu_store_le(buf, src_val(regs, e), size);
             cb = ctx->ops->write(ctx->opaque, ea, buf, size, flags | EMU_MEM_WRITE, &exc);
         }
-        if (cb != EMU_CB_OK) status = cb_fail(ctx, cb, &exc, e->fast == FAST_STORE, ea, size);
+        if (cb != EMU_CB_OK) {
+            ctx->s.mode = EMU_MODE_LONG64;
+            status = cb_fail(ctx, cb, &exc, e->fast == FAST_STORE, ea, size);
+        }
     } else if (e->fast == FAST_ALU) {
-        const unsigned size = d->size;
         uint64_t f;
-        const uint64_t r = emu_alu_compute(in->op, regs->gpr[d->reg] & emu_mask(size), src_val(ctx, in),
+        const uint64_t r = emu_alu_compute(e->fop, regs->gpr[e->fdst], src_val(regs, e),
                                            (fl & EMU_FLAG_CF) ? 1 : 0, size, &f);
-        fl = (fl & ~(uint64_t)FL_ARITH) | (f & FL_ARITH);
-        if (in->op != OP_CMP && in->op != OP_TEST) gpr_put(regs, d->reg, size, r);
+        fl = (fl & ~(uint64_t)FL_ARITH) | f;
+        if (e->fop != OP_CMP && e->fop != OP_TEST) gpr_put(regs, e->fdst, size, r);
     } else {
-        gpr_put(regs, d->reg, d->size, src_val(ctx, in));
+        gpr_put(regs, e->fdst, size, src_val(regs, e));
     }
 
     ctx->s.mode = EMU_MODE_LONG64;
     ctx->s.nfast++;
     res->length = in->length;
     res->op = in->op;
-    res->mnemonic = emu_opinfo[in->op].mnemonic;
+    res->mnemonic = e->fmnemonic;
     if (status == EMU_OK) {
         res->reason = 0;
         regs->rip += in->length;
@@ -143,4 +190,42 @@ int emu_fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n, const s
     }
     *out = status;
     return 1;
+}
+
+/* The front doors: the fast path when the embedder gives the bytes (a decode assist) and the
+ * state (passed, or through get_state); the pipeline otherwise, with the state already read. */
+static inline __attribute__((always_inline)) int fast_allowed(const struct emu_ctx *ctx, const uint8_t *bytes,
+                                                              size_t nbytes)
+{
+    return bytes && nbytes && !ctx->s.have_completion &&
+           !(ctx->cfg.model_flags & (EMU_MODEL_NO_DECODE_CACHE | EMU_MODEL_BUILTIN_PAGING));
+}
+
+/* The front doors: the fast path when the embedder gives the bytes (a decode assist) and the
+ * state (passed, or through get_state); the pipeline otherwise, with the state already read. */
+enum emu_status emu_step_state(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                               const struct emu_cpu_state *state)
+{
+    enum emu_status status;
+    if (fast_allowed(ctx, bytes, nbytes) && fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, state, &status)) {
+        ctx->result.status = status;
+        return status;
+    }
+    return emu_step_pipeline(ctx, bytes, nbytes, state);
+}
+
+/* Out of line so that a step the fast path cannot take (no bytes, no get_state) reaches the
+ * pipeline through emu_step without paying this frame. */
+static __attribute__((noinline)) enum emu_status step_get_state(struct emu_ctx *ctx, const uint8_t *bytes,
+                                                                size_t nbytes)
+{
+    struct emu_cpu_state st;
+    if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_pipeline(ctx, bytes, nbytes, 0);
+    return emu_step_state(ctx, bytes, nbytes, &st);
+}
+
+enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+{
+    if (fast_allowed(ctx, bytes, nbytes) && ctx->ops->get_state) return step_get_state(ctx, bytes, nbytes);
+    return emu_step_pipeline(ctx, bytes, nbytes, 0);
 }

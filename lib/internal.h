@@ -273,31 +273,32 @@ int emu_cond(uint64_t rflags, unsigned cc);
 
 /* ---- flags (lib/flags.c) ---------------------------------------------------------------- */
 extern const uint8_t emu_parity[256];
+/* The flags are computed on the operands shifted to the top of 64 bits (sh = 64 - 8 * size):
+ * then the carry out of the operation is the carry out of bit 63 and the sign is bit 63, for
+ * every size, with no masks.  AF and PF need only the low byte, which the shift does not
+ * change. */
 /* SF, ZF, PF of a result. */
 EMU_ALWAYS_INLINE uint64_t emu_flags_szp(uint64_t r, unsigned size)
 {
-    r &= emu_mask(size);
-    return (r ? 0 : EMU_FLAG_ZF) | ((r >> (8 * size - 1)) ? EMU_FLAG_SF : 0) |
-           (emu_parity[r & 0xff] ? EMU_FLAG_PF : 0);
+    const uint64_t t = r << (64 - 8 * size);
+    return (t ? 0 : EMU_FLAG_ZF) | ((t >> 63) << 7) | ((uint64_t)emu_parity[r & 0xff] << 2);
 }
 /* The six arithmetic flags of a + b + carry and a - b - borrow (carry/borrow 0 or 1). */
 EMU_ALWAYS_INLINE uint64_t emu_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size)
 {
-    const uint64_t m = emu_mask(size), sb = emu_signbit(size);
-    a &= m;
-    b &= m;
-    const uint64_t r = (a + b + carry) & m;
-    return emu_flags_szp(r, size) | ((r < a || (carry && r == a)) ? EMU_FLAG_CF : 0) |
-           ((a ^ b ^ r) & EMU_FLAG_AF) | (((~(a ^ b) & (a ^ r)) & sb) ? EMU_FLAG_OF : 0);
+    const unsigned sh = 64 - 8 * size;
+    const uint64_t r = a + b + carry, A = a << sh, B = b << sh, R = r << sh;
+    return (R ? 0 : EMU_FLAG_ZF) | ((R >> 63) << 7) | ((uint64_t)emu_parity[r & 0xff] << 2) |
+           ((R < A || (carry && R == A)) ? EMU_FLAG_CF : 0) | ((a ^ b ^ r) & EMU_FLAG_AF) |
+           ((((A ^ R) & (B ^ R)) >> 63) << 11);
 }
 EMU_ALWAYS_INLINE uint64_t emu_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size)
 {
-    const uint64_t m = emu_mask(size), sb = emu_signbit(size);
-    a &= m;
-    b &= m;
-    const uint64_t r = (a - b - borrow) & m;
-    return emu_flags_szp(r, size) | ((a < b || (borrow && a == b)) ? EMU_FLAG_CF : 0) |
-           ((a ^ b ^ r) & EMU_FLAG_AF) | ((((a ^ b) & (a ^ r)) & sb) ? EMU_FLAG_OF : 0);
+    const unsigned sh = 64 - 8 * size;
+    const uint64_t r = a - b - borrow, A = a << sh, B = b << sh, R = r << sh;
+    return (R ? 0 : EMU_FLAG_ZF) | ((R >> 63) << 7) | ((uint64_t)emu_parity[r & 0xff] << 2) |
+           ((A < B || (borrow && A == B)) ? EMU_FLAG_CF : 0) | ((a ^ b ^ r) & EMU_FLAG_AF) |
+           ((((A ^ B) & (A ^ R)) >> 63) << 11);
 }
 /* Logical operations: CF = OF = 0; AF is undefined and both vendors clear it. */
 EMU_ALWAYS_INLINE uint64_t emu_flags_logic(uint64_t r, unsigned size) { return emu_flags_szp(r, size); }
@@ -338,19 +339,19 @@ static inline int emu_dcache_match(const struct emu_dcache_entry *e, const uint8
         uint64_t x, y;
         __builtin_memcpy(&x, b, 8);
         __builtin_memcpy(&y, e->bytes, 8);
-        if ((x ^ y) & emu_mask(e->len > 8 ? 8 : e->len)) return 0;
+        if ((x ^ y) & e->head_mask) return 0;
         i = 8;
     }
     for (; i < e->len; i++)
         if (e->bytes[i] != b[i]) return 0;
     return 1;
 }
-/* The fast form of a decoded instruction (0: none); stored with it in the decode cache. */
-unsigned emu_fast_form(const struct emu_insn *in);
-/* Run bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
- * whole step done, result filled), 0 if declined with nothing done. */
-int emu_fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n, const struct emu_cpu_state *st,
-                  enum emu_status *out);
+/* The fast form of a decoded instruction (entry.fast and its operands; 0: none), stored with
+ * it in the decode cache (lib/fast.c). */
+void emu_fast_form(const struct emu_insn *in, struct emu_dcache_entry *e);
+/* emu_step without the fast path (lib/step.c); pre: the state already read, or NULL. */
+enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                                  const struct emu_cpu_state *pre);
 
 /* ---- intercepts and events -------------------------------------------------------------- */
 /* Ask L1 (nested guests only) whether it intercepts exit_code; EMU_INTERCEPT if it does. */

@@ -34,24 +34,26 @@ enum emu_status emu_compute_mode(struct emu_ctx *ctx)
     struct emu_scratch *s = &ctx->s;
     uint64_t cr0, efer;
     const struct emu_segment *cs;
-    if (ctx->ops->get_state) {
-        /* emu_step's fast path may have read the state already (and declined) */
-        struct emu_cpu_state own;
-        const struct emu_cpu_state *st = s->pre_state;
-        s->pre_state = 0;
-        if (!st) {
-            if (ctx->ops->get_state(ctx->opaque, &own) != EMU_CB_OK) return emu_unhandled(ctx, "get_state failed");
-            st = &own;
+    if (s->pre_state || ctx->ops->get_state) {
+        /* The state emu_step_state was given, or that emu_step's fast path read (and declined
+         * with): used once, for the mode at the start of the step.  A task switch commits its
+         * segments and computes the mode again: that reads the state anew. */
+        struct emu_cpu_state st;
+        if (s->pre_state) {
+            st = *s->pre_state;
+            s->pre_state = 0;
+        } else if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) {
+            return emu_unhandled(ctx, "get_state failed");
         }
-        s->cache_cr0 = st->cr0;
-        s->cache_cr4 = st->cr4;
-        s->cache_efer = st->efer;
-        s->segs[EMU_SEG_CS] = st->cs;
-        s->segs[EMU_SEG_SS] = st->ss;
+        s->cache_cr0 = st.cr0;
+        s->cache_cr4 = st.cr4;
+        s->cache_efer = st.efer;
+        s->segs[EMU_SEG_CS] = st.cs;
+        s->segs[EMU_SEG_SS] = st.ss;
         s->valid |= EMU_C_CR0 | EMU_C_CR4 | EMU_C_EFER | (EMU_C_SEG0 << EMU_SEG_CS) | (EMU_C_SEG0 << EMU_SEG_SS);
         /* CPL = SS.DPL in protected modes; real and v86 mode set it below when they return */
-        s->cpl = (uint8_t)((st->ss.attr & EMU_SEGATTR_DPL) >> 5);
-        if ((st->cr0 & EMU_CR0_PE) && !(s->rflags & EMU_FLAG_VM)) s->valid |= EMU_C_CPL;
+        s->cpl = (uint8_t)((st.ss.attr & EMU_SEGATTR_DPL) >> 5);
+        if ((st.cr0 & EMU_CR0_PE) && !(s->rflags & EMU_FLAG_VM)) s->valid |= EMU_C_CPL;
     }
     TRY(emu_get_cr0(ctx, &cr0));
     if (!(cr0 & EMU_CR0_PE)) {
@@ -124,7 +126,8 @@ static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, cons
     e->mode = env->mode;
     e->apx = env->apx;
     e->len = in->length;
-    e->fast = (uint8_t)emu_fast_form(in);
+    e->head_mask = emu_mask(in->length > 8 ? 8 : in->length);
+    emu_fast_form(in, e);
     __builtin_memcpy(e->bytes, b, in->length);
     e->insn = *in;
 }
@@ -508,23 +511,15 @@ EMU_HOT enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size
     return emu_commit(ctx);
 }
 
-enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
+/* The whole pipeline for one step (emu_step's slow path, lib/fast.c).  pre: the state
+ * get_state returned to the fast path, or NULL. */
+enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                                  const struct emu_cpu_state *pre)
 {
     struct emu_result *r = &ctx->result;
     enum emu_status st;
 
-    /* The exit path (lib/fast.c): bytes given (a decode assist) and the combined state
-     * callback.  The state read here serves the full pipeline too when the fast path declines. */
-    struct emu_cpu_state cs;
-    if (bytes && nbytes && ctx->ops->get_state && !ctx->s.have_completion &&
-        !(ctx->cfg.model_flags & (EMU_MODEL_NO_DECODE_CACHE | EMU_MODEL_BUILTIN_PAGING)) &&
-        ctx->ops->get_state(ctx->opaque, &cs) == EMU_CB_OK) {
-        if (emu_fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, &cs, &st)) {
-            r->status = st;
-            return st;
-        }
-        ctx->s.pre_state = &cs;
-    }
+    ctx->s.pre_state = pre;
     r->length = 0;
     r->op = 0;
     r->mnemonic = "(bad)";
@@ -534,7 +529,7 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
         st = run_once(ctx, bytes, nbytes);
         if (st != EMU_RETRY || !ctx->s.cmpxchg_failed || tries >= 64) break;
     }
-    ctx->s.pre_state = 0; /* it pointed at this frame */
+    ctx->s.pre_state = 0; /* it pointed at the caller's frame */
     if (st == EMU_OK) {
         ctx->s.have_completion = 0;
         emu_fire_events(ctx);

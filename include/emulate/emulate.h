@@ -571,7 +571,13 @@ struct emu_wlog {
 enum { EMU_DCACHE_SIZE = 32 };
 struct emu_dcache_entry {
     uint8_t valid, mode, apx, len;
-    uint8_t fast;                /* the exit-path form of lib/fast.c, 0 if none */
+    uint8_t fast;                /* the exit-path form of lib/fast.c, 0 if none; then: */
+    uint8_t fdst, fsrc, fsize;   /*   destination GPR, source GPR (0xff: fimm), operand size */
+    uint8_t fmflags;             /*   EMU_MEM_STACK for an SS operand */
+    uint16_t fop;                /*   operation */
+    uint64_t fimm;               /*   the immediate operand */
+    const char *fmnemonic;       /*   its name, for the result */
+    uint64_t head_mask;          /* the instruction's bytes among the first eight */
     uint8_t bytes[15];
     struct emu_insn insn;
 };
@@ -616,6 +622,7 @@ struct emu_scratch {
     struct emu_dcache_entry dcache[EMU_DCACHE_SIZE];
     const struct emu_cpu_state *pre_state; /* get_state already called by emu_step's fast path */
     uint32_t nfast;              /* steps the fast path ran (statistics, tests) */
+    uint8_t fast_last;           /* dcache slot of the last fast step (an index: a context may be copied) */
 };
 
 /** @brief Optional fallback describer (Zydis): names instructions our tables do not know. */
@@ -658,6 +665,24 @@ void emu_init(struct emu_ctx *ctx, const struct emu_config *cfg, const struct em
  * @return        The status; details in ctx->result.
  */
 enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes);
+
+/**
+ * @brief emu_step with the processor state the exit already gave the caller.
+ *
+ * A hypervisor has CR0, CR4, EFER, CS and SS at hand when it handles an exit (in the VMCB or
+ * its VMCS cache); passing them saves the get_state callback, which is what this step would
+ * otherwise start with.  The step behaves exactly as emu_step with a get_state callback that
+ * returns *state (get_state itself is not called, and need not exist).
+ *
+ * On the exit path (bytes given, 64-bit mode) the common instructions then run without the
+ * stage pipeline: ALU and MOV with register and immediate operands, and MOV between a register
+ * and memory (MMIO), straight from the decode cache (see lib/fast.c for what makes a step take
+ * the full pipeline instead; the results are the same).
+ *
+ * @param state  The current CR0, CR4, EFER, CS and SS; must not be NULL.
+ */
+enum emu_status emu_step_state(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                               const struct emu_cpu_state *state);
 
 /**
  * @brief Supply the data of a read that returned EMU_IO_PENDING; the next emu_step() of the
