@@ -289,7 +289,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct emu_ctx ctx;
     emu_init(&ctx, &cfg, &ops, &f, &regs);
     emu_step(&ctx, data + 4, data[1] & 0x40 ? 16 : (data[0] >> 4));
-    /* a second step continues the same state (REP resumption, IO_PENDING completion) */
+    /* the same bytes again with the state passed: a decode-cache hit, the fast path's forms
+     * run there (lib/fast.c) */
+    if (ctx.result.status != EMU_IO_PENDING) {
+        struct emu_cpu_state st = { f.cr[0], f.cr[4], f.efer, f.segs[EMU_SEG_CS], f.segs[EMU_SEG_SS] };
+        emu_step_state(&ctx, data + 4, data[1] & 0x40 ? 16 : (data[0] >> 4), &st);
+    }
+    /* a further step continues the same state (REP resumption, IO_PENDING completion) */
     if (ctx.result.status == EMU_IO_PENDING) {
         uint8_t d[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
         emu_complete_io(&ctx, d, ctx.result.pending.size > 8 ? 8 : ctx.result.pending.size);

@@ -12,7 +12,9 @@
  *   9 execute, commit, events
  *
  * Which check sits in which stage is per operation, in tables/opinfo_*.inc; this file has no
- * per-instruction knowledge.
+ * per-instruction knowledge.  emu_step and emu_step_state enter through lib/fast.c, which runs
+ * the few exit-path forms that need none of stages 2-8 from the decode cache and hands every
+ * other step to emu_step_pipeline here.
  */
 #include "internal.h"
 
