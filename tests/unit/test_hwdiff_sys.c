@@ -31,6 +31,22 @@ static struct machine *sys64(enum emu_vendor v, unsigned cpl)
     return m;
 }
 
+/* sys64 at CPL 3 with a user stack page at 0x7000 (0x8000 and up are missing). */
+static struct machine *user64(int amd_vendor)
+{
+    struct machine *m = sys64(amd_vendor ? EMU_VENDOR_AMD : EMU_VENDOR_INTEL, 3);
+    machine_add_perm(m, 0x7000, 0x1000, "rw", 1);
+    return m;
+}
+
+/* A 32-bit RETF frame (rIP, CS) at rsp, and RSP pointing at it. */
+static void retf_frame(struct machine *m, uint64_t rsp, uint32_t rip, uint16_t cs)
+{
+    R(m, RSP) = rsp;
+    poke(m, rsp, rip, 4);
+    poke(m, rsp + 4, cs, 4);
+}
+
 #define CK_PF_AT(m, hex, ec, addr)                                                                 \
     do {                                                                                           \
         ck_exc(m, hex, EMU_PF, ec);                                                                \
@@ -42,14 +58,11 @@ static struct machine *sys64(enum emu_vendor v, unsigned cpl)
 START_TEST(retf_reads_cs_slot_first_on_amd)
 {
     for (int v = 0; v < 2; v++) {
-        struct machine *m = sys64(v ? EMU_VENDOR_AMD : EMU_VENDOR_INTEL, 3);
-        machine_add_perm(m, 0x7000, 0x1000, "rw", 1);
+        struct machine *m = user64(v);
         R(m, RSP) = 0x8000;
         CK_PF_AT(m, "cb", EMU_PF_U, v ? 0x8004 : 0x8000);
         /* the frame readable, the return possible: both retire */
-        R(m, RSP) = 0x7ff8;
-        poke(m, 0x7ff8, 0x401234, 4);
-        poke(m, 0x7ffc, 0x33, 4);
+        retf_frame(m, 0x7ff8, 0x401234, 0x33);
         ck_ok(m, "cb");
         ck_assert_uint_eq(m->regs.rip, 0x401234);
         ck_assert_uint_eq(R(m, RSP), 0x8000);
@@ -63,11 +76,8 @@ END_TEST
 START_TEST(retf_reads_outer_frame_before_rpl_check_on_amd)
 {
     for (int v = 0; v < 2; v++) {
-        struct machine *m = sys64(v ? EMU_VENDOR_AMD : EMU_VENDOR_INTEL, 3);
-        machine_add_perm(m, 0x7000, 0x1000, "rw", 1);
-        R(m, RSP) = 0x7ff8;
-        poke(m, 0x7ff8, 0x401234, 4);
-        poke(m, 0x7ffc, 0x08, 4); /* RPL 0 */
+        struct machine *m = user64(v);
+        retf_frame(m, 0x7ff8, 0x401234, 0x08); /* RPL 0 */
         if (v) CK_PF_AT(m, "cb", EMU_PF_U, 0x8004);
         else ck_exc(m, "cb", EMU_GP, 0x08);
         /* with imm16 = 8 the SS slot moves by 8 */
@@ -84,8 +94,7 @@ END_TEST
 START_TEST(iret_reads_rflags_slot_first_on_amd)
 {
     for (int v = 0; v < 2; v++) {
-        struct machine *m = sys64(v ? EMU_VENDOR_AMD : EMU_VENDOR_INTEL, 3);
-        machine_add_perm(m, 0x7000, 0x1000, "rw", 1);
+        struct machine *m = user64(v);
         R(m, RSP) = 0x8000;
         CK_PF_AT(m, "48cf", EMU_PF_U, v ? 0x8010 : 0x8000);
         /* CS, rIP and rFLAGS readable, SS:rSP not: AMD reads SS (0x8020) before rSP, Intel
@@ -104,8 +113,7 @@ END_TEST
 START_TEST(retf_iret_alignment_check)
 {
     for (int v = 0; v < 2; v++) {
-        struct machine *m = sys64(v ? EMU_VENDOR_AMD : EMU_VENDOR_INTEL, 3);
-        machine_add_perm(m, 0x7000, 0x1000, "rw", 1);
+        struct machine *m = user64(v);
         m->cr[0] |= EMU_CR0_AM;
         m->regs.rflags |= EMU_FLAG_AC;
         R(m, RSP) = 0x7f02;
@@ -113,8 +121,7 @@ START_TEST(retf_iret_alignment_check)
         ck_exc(m, "48cf", EMU_AC, 0);
         /* without RFLAGS.AC the same frame is read (and the return checked) */
         m->regs.rflags &= ~(uint64_t)EMU_FLAG_AC;
-        poke(m, 0x7f02, 0x401234, 4);
-        poke(m, 0x7f06, 0x33, 4);
+        retf_frame(m, 0x7f02, 0x401234, 0x33);
         ck_ok(m, "cb");
         machine_free(m);
     }
