@@ -139,20 +139,37 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
     if (!(st->cr0 & EMU_CR0_PE) || !(st->efer & EMU_EFER_LMA) || !(st->cs.attr & EMU_SEGATTR_L) ||
         (fl & (EMU_FLAG_VM | EMU_FLAG_TF)))
         return 0;
+    if (__builtin_expect(emu_has(ctx, EMU_FEAT_APX_F), 0)) {
+        /* An APX model's pipeline reads XCR0 on every step (REX2/EVEX decoding depends on it,
+         * lib/step.c dec_env), as its first callback after the state: so does this path,
+         * although its forms decode the same either way. */
+        uint64_t xcr0;
+        if (!ctx->ops->get_xcr) return 0;
+        if (ctx->ops->get_xcr(ctx->opaque, 0, &xcr0) != EMU_CB_OK) {
+            *out = emu_step_unhandled(ctx, "reading XCR0 failed");
+            return 1;
+        }
+    }
     const struct emu_insn *in = &e->insn;
     struct emu_result *res = &ctx->result;
     enum emu_status status = EMU_OK;
     const unsigned size = e->fsize;
+    const uint64_t next_rip = regs->rip + in->length; /* before any callback, as the pipeline */
+    res->reason = 0;
 
     if (e->fast >= FAST_LOAD) {
         /* (no segment prefix: the segment is DS or SS, with base 0 in 64-bit mode) */
         if (fl & EMU_FLAG_AC) return 0;
-        const uint64_t ea = emu_ea(ctx, in), last = ea + size - 1;
+        /* emu_ea for the forms here: 64-bit addressing (no 67 prefix), the next RIP known */
+        uint64_t ea = (uint64_t)in->disp;
+        if (in->mem_base != 0xff) ea += regs->gpr[in->mem_base];
+        if (in->mem_index != 0xff) ea += regs->gpr[in->mem_index] * in->mem_scale;
+        if (in->rip_rel) ea += next_rip;
+        const uint64_t last = ea + size - 1;
         if ((((ea + (1ull << 47)) | (last + (1ull << 47))) >> 48) != 0) return 0;
         if (e->fast == FAST_LOAD ? !ctx->ops->read : !ctx->ops->write) return 0;
         /* from here on the step is ours: the callback has effects */
         ctx->s.cur = (struct emu_insn *)in; /* the exception's instruction length */
-        res->reason = 0;
         const unsigned flags = ((st->ss.attr & EMU_SEGATTR_DPL) == EMU_SEGATTR_DPL ? EMU_MEM_USER : 0) | e->fmflags;
         struct emu_exception exc = { 0 };
         uint8_t buf[8];
@@ -184,8 +201,7 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
     res->op = in->op;
     res->mnemonic = e->fmnemonic;
     if (status == EMU_OK) {
-        res->reason = 0;
-        regs->rip += in->length;
+        regs->rip = next_rip;
         regs->rflags = (fl & ~(uint64_t)EMU_FLAG_RF) | 2;
     }
     *out = status;
@@ -220,7 +236,7 @@ static __attribute__((noinline)) enum emu_status step_get_state(struct emu_ctx *
                                                                 size_t nbytes)
 {
     struct emu_cpu_state st;
-    if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_pipeline(ctx, bytes, nbytes, 0);
+    if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_unhandled(ctx, "get_state failed");
     return emu_step_state(ctx, bytes, nbytes, &st);
 }
 

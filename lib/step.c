@@ -521,13 +521,14 @@ enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, siz
     struct emu_result *r = &ctx->result;
     enum emu_status st;
 
-    ctx->s.pre_state = pre;
     r->length = 0;
     r->op = 0;
     r->mnemonic = "(bad)";
     r->reason = 0;
-    /* A LOCKed read-modify-write whose cmpxchg lost a race is simply run again. */
+    /* A LOCKed read-modify-write whose cmpxchg lost a race is simply run again (with the
+     * state it started from: nothing was committed). */
     for (unsigned tries = 0;; tries++) {
+        ctx->s.pre_state = pre;
         st = run_once(ctx, bytes, nbytes);
         if (st != EMU_RETRY || !ctx->s.cmpxchg_failed || tries >= 64) break;
     }
@@ -546,4 +547,18 @@ enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, siz
     }
     r->status = st;
     return st;
+}
+
+/* A step that ends before it starts: what the pipeline answers when reading the state fails
+ * (lib/fast.c, which read it first). */
+enum emu_status emu_step_unhandled(struct emu_ctx *ctx, const char *reason)
+{
+    struct emu_result *r = &ctx->result;
+    reset_scratch(ctx);
+    r->length = 0;
+    r->op = 0;
+    r->mnemonic = "(bad)";
+    r->reason = reason;
+    r->status = EMU_UNHANDLED;
+    return EMU_UNHANDLED;
 }
