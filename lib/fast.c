@@ -17,7 +17,8 @@
  *   - any prefix but 66 and REX (LOCK, REP, segment, 67, REX2, VEX, EVEX), a high-8
  *     register, an operation with stage checks or an intercept.
  *
- * The forms: ADD OR ADC SBB AND SUB XOR CMP TEST reg, reg/imm; MOV reg, reg/imm; MOV reg, mem
+ * The forms: ADD OR ADC SBB AND SUB XOR CMP TEST reg, reg/imm; INC/DEC reg; MOV reg, reg/imm;
+ * MOV reg, mem
  * (a load); MOV mem, reg/imm (a store).  They have no stage checks, no intercept and no
  * event, and one memory access at most, so the callback order and the flags passed are those
  * of the pipeline: the same access, the same EMU_MEM_* bits, the same answers to a failing
@@ -28,7 +29,7 @@
  */
 #include "internal.h"
 
-enum { FAST_NONE, FAST_ALU, FAST_MOV, FAST_LOAD, FAST_STORE };
+enum { FAST_NONE, FAST_ALU, FAST_INCDEC, FAST_MOV, FAST_LOAD, FAST_STORE };
 
 /* A register or plain-immediate source operand. */
 static int simple_src(const struct emu_operand *o)
@@ -38,10 +39,12 @@ static int simple_src(const struct emu_operand *o)
 
 static unsigned form_of(const struct emu_insn *in)
 {
-    if (in->status != EMU_DEC_OK || in->mode != EMU_MODE_LONG64 || in->checks || in->nops != 2) return FAST_NONE;
+    if (in->status != EMU_DEC_OK || in->mode != EMU_MODE_LONG64 || in->checks) return FAST_NONE;
     if (in->prefixes & ~(unsigned)(EMU_PFX_OPSIZE | EMU_PFX_REX)) return FAST_NONE;
     const struct emu_operand *d = &in->ops[0], *src = &in->ops[1];
     const int dreg = d->kind == EMU_OPK_REG && !d->high8;
+    if (in->nops == 1 && (in->op == OP_INC || in->op == OP_DEC)) return dreg ? FAST_INCDEC : FAST_NONE;
+    if (in->nops != 2) return FAST_NONE;
     switch (in->op) {
     case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB: case OP_XOR:
     case OP_CMP: case OP_TEST:
@@ -61,6 +64,16 @@ void emu_fast_form(const struct emu_insn *in, struct emu_dcache_entry *e)
 {
     e->fast = (uint8_t)form_of(in);
     if (!e->fast) return;
+    if (e->fast == FAST_INCDEC) {
+        e->fop = in->op;
+        e->fmnemonic = emu_opinfo[in->op].mnemonic;
+        e->fmflags = 0;
+        e->fsize = in->ops[0].size;
+        e->fdst = in->ops[0].reg;
+        e->fsrc = 0xff;
+        e->fimm = 1;
+        return;
+    }
     const struct emu_operand *reg = &in->ops[e->fast == FAST_LOAD ? 0 : 1];
     const struct emu_operand *val = &in->ops[1];
     e->fop = in->op;
@@ -116,7 +129,7 @@ static const uint8_t fast_first[256] = {
     [0x20 ... 0x25] = 1, [0x28 ... 0x2d] = 1, [0x30 ... 0x35] = 1, [0x38 ... 0x3d] = 1,
     [0x40 ... 0x4f] = 1, [0x66] = 1, [0x80 ... 0x81] = 1, [0x83 ... 0x85] = 1, [0x88 ... 0x8b] = 1,
     [0xa0 ... 0xa3] = 1, [0xa8 ... 0xa9] = 1, [0xb0 ... 0xbf] = 1, [0xc6 ... 0xc7] = 1,
-    [0xf6 ... 0xf7] = 1,
+    [0xf6 ... 0xf7] = 1, [0xfe ... 0xff] = 1,
 };
 
 /* bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
@@ -191,6 +204,12 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
                                            (fl & EMU_FLAG_CF) ? 1 : 0, size, &f);
         fl = (fl & ~(uint64_t)FL_ARITH) | f;
         if (e->fop != OP_CMP && e->fop != OP_TEST) gpr_put(regs, e->fdst, size, r);
+    } else if (e->fast == FAST_INCDEC) {
+        /* lib/alu.c emu_exec_incdec: the flags of +/- 1, CF kept */
+        const uint64_t a = regs->gpr[e->fdst];
+        const uint64_t f = e->fop == OP_INC ? emu_flags_add(a, 1, 0, size) : emu_flags_sub(a, 1, 0, size);
+        fl = (fl & ~(uint64_t)(FL_ARITH & ~FL_CF)) | (f & (FL_ARITH & ~FL_CF));
+        gpr_put(regs, e->fdst, size, e->fop == OP_INC ? a + 1 : a - 1);
     } else {
         gpr_put(regs, e->fdst, size, src_val(regs, e));
     }
@@ -240,8 +259,35 @@ static __attribute__((noinline)) enum emu_status step_get_state(struct emu_ctx *
     return emu_step_state(ctx, bytes, nbytes, &st);
 }
 
+/* emu_step without bytes, in 64-bit mode: fetch them as the pipeline would (one fetch
+ * callback at RIP, up to 15 bytes and the end of the page, EMU_MEM_FETCH and EMU_MEM_USER at
+ * CPL 3) and go on as if the caller had given them; the pipeline fetches the rest, if any,
+ * as it would have.  Anything else (another mode, a non-canonical RIP) is the pipeline's. */
+static __attribute__((noinline)) enum emu_status step_fetch(struct emu_ctx *ctx)
+{
+    struct emu_cpu_state st;
+    if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_unhandled(ctx, "get_state failed");
+    const uint64_t rip = ctx->regs->rip;
+    if (!(st.cr0 & EMU_CR0_PE) || !(st.efer & EMU_EFER_LMA) || !(st.cs.attr & EMU_SEGATTR_L) ||
+        (ctx->regs->rflags & EMU_FLAG_VM) || ((rip + (1ull << 47)) >> 48) != 0 ||
+        emu_has(ctx, EMU_FEAT_APX_F)) /* (the pipeline reads XCR0 before it fetches) */
+        return emu_step_pipeline(ctx, 0, 0, &st);
+    uint8_t buf[15];
+    unsigned want = 4096 - (unsigned)(rip & 4095);
+    if (want > 15) want = 15;
+    const unsigned flags = EMU_MEM_FETCH | ((st.ss.attr & EMU_SEGATTR_DPL) == EMU_SEGATTR_DPL ? EMU_MEM_USER : 0);
+    struct emu_exception exc = { 0 };
+    const enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, rip, buf, want, flags, &exc);
+    if (cb != EMU_CB_OK) return emu_step_fetch_failed(ctx, cb, &exc);
+    return emu_step_state(ctx, buf, want, &st);
+}
+
 enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
 {
-    if (fast_allowed(ctx, bytes, nbytes) && ctx->ops->get_state) return step_get_state(ctx, bytes, nbytes);
+    if (!ctx->ops->get_state) return emu_step_pipeline(ctx, bytes, nbytes, 0);
+    if (fast_allowed(ctx, bytes, nbytes)) return step_get_state(ctx, bytes, nbytes);
+    if (!bytes && ctx->ops->fetch && !ctx->s.have_completion &&
+        !(ctx->cfg.model_flags & (EMU_MODEL_NO_DECODE_CACHE | EMU_MODEL_BUILTIN_PAGING)))
+        return step_fetch(ctx);
     return emu_step_pipeline(ctx, bytes, nbytes, 0);
 }

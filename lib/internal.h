@@ -351,6 +351,8 @@ static inline int emu_dcache_match(const struct emu_dcache_entry *e, const uint8
 void emu_fast_form(const struct emu_insn *in, struct emu_dcache_entry *e);
 /* The result of a step whose state could not be read (lib/step.c). */
 enum emu_status emu_step_unhandled(struct emu_ctx *ctx, const char *reason);
+/* The result of a step whose first fetch callback answered cb (lib/step.c). */
+enum emu_status emu_step_fetch_failed(struct emu_ctx *ctx, enum emu_cb_status cb, const struct emu_exception *exc);
 /* emu_step without the fast path (lib/step.c); pre: the state already read, or NULL. */
 enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
                                   const struct emu_cpu_state *pre);

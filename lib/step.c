@@ -562,3 +562,18 @@ enum emu_status emu_step_unhandled(struct emu_ctx *ctx, const char *reason)
     r->status = EMU_UNHANDLED;
     return EMU_UNHANDLED;
 }
+
+/* A step whose first fetch failed (lib/fast.c fetched it): the pipeline's answer. */
+enum emu_status emu_step_fetch_failed(struct emu_ctx *ctx, enum emu_cb_status cb, const struct emu_exception *exc)
+{
+    struct emu_result *r = &ctx->result;
+    reset_scratch(ctx);
+    r->length = 0;
+    r->op = 0;
+    r->mnemonic = "(bad)";
+    r->reason = 0;
+    const enum emu_status st = emu_from_cb(ctx, cb, exc);
+    if (st == EMU_EXCEPTION) ctx->s.have_completion = 0;
+    r->status = st;
+    return st;
+}

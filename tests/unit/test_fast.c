@@ -6,7 +6,8 @@
  * the fast path decline: LOCK, REP, segment, 67, REX2) on a random 64-bit state: CPL 0 or 3,
  * RFLAGS.AC/TF/RF, CR0.AM, CR4.LA57, Intel or AMD, APX with XCR0.APX on or off, nested with
  * every intercept set, over pages that are writable, read-only, supervisor-only and missing,
- * with 1 to 15 bytes given.  Machine A warms its decode cache with one step (its cache and
+ * with 1 to 15 bytes given or none (fetched, sometimes across the end of the code page, into
+ * a page that is missing).  Machine A warms its decode cache with one step (its cache and
  * last fast entry come from the previous case, so entries of other configurations are
  * reused), is put back into the same state and steps again: the fast path when the form
  * allows, through get_state or with the state passed to emu_step_state.  Machine B steps once
@@ -127,7 +128,7 @@ struct fcase {
     size_t nbytes;
     struct emu_regs regs;
     uint64_t fill;
-    int vendor_amd, apx, xcr0_apx, la57, cpl, am, passed, nested;
+    int vendor_amd, apx, xcr0_apx, la57, cpl, am, passed, nested, fetch;
     int inject;
     struct emu_exception inject_exc;
 };
@@ -158,7 +159,7 @@ static void gen_case(struct fcase *c)
         0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x28, 0x29,
         0x2a, 0x2b, 0x2c, 0x2d, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d,
         0x80, 0x81, 0x83, 0x84, 0x85, 0xa8, 0xa9, 0x88, 0x89, 0x8a, 0x8b, 0x8b, 0x89, 0xb0, 0xb4, 0xb3,
-        0xb8, 0xbc, 0xbf, 0xc6, 0xc7, 0xa0, 0xa1, 0xa2, 0xa3, 0xf6, 0xf7, 0x90, 0x0f,
+        0xb8, 0xbc, 0xbf, 0xc6, 0xc7, 0xa0, 0xa1, 0xa2, 0xa3, 0xf6, 0xf7, 0x90, 0x0f, 0xfe, 0xff, 0xfe, 0xff,
     };
     memset(c, 0, sizeof *c);
     unsigned n = 0;
@@ -191,6 +192,8 @@ static void gen_case(struct fcase *c)
     c->am = (int)(rnd() & 1);
     c->passed = (int)(rnd() & 1);
     c->nested = rnd() % 4 == 0;
+    c->fetch = rnd() % 4 == 0; /* no bytes: emu_step fetches them */
+    if (c->fetch && rnd() % 2) c->regs.rip = CODE + 0xff8 + rnd() % 8; /* the instruction runs off the page */
     static const int answers[10] = { 0, 0, 0, 0, 0, 0, EMU_CB_FAULT, EMU_CB_PENDING, EMU_CB_RETRY, EMU_CB_UNHANDLED };
     c->inject = answers[rnd() % 10];
     c->inject_exc.vector = EMU_PF;
@@ -254,7 +257,7 @@ static struct machine *case_machine(const struct fcase *c, int idx)
     m->ops.cmpxchg = lg_cmpxchg;
     fill_pages(m, c->fill);
     m->regs = c->regs;
-    machine_poke(m, CODE, c->bytes, 15);
+    machine_poke(m, c->regs.rip, c->bytes, 15);
     return m;
 }
 
@@ -273,6 +276,11 @@ static struct emu_cpu_state state_of(struct machine *m)
 
 static enum emu_status step(struct machine *m, const struct fcase *c, int passed)
 {
+    if (c->fetch && !passed) return emu_step(&m->ctx, NULL, 0);
+    if (c->fetch) {
+        const struct emu_cpu_state st = state_of(m);
+        return emu_step_state(&m->ctx, NULL, 0, &st);
+    }
     if (!passed) return emu_step(&m->ctx, c->bytes, c->nbytes);
     const struct emu_cpu_state st = state_of(m);
     return emu_step_state(&m->ctx, c->bytes, c->nbytes, &st);
@@ -343,7 +351,7 @@ START_TEST(fast_path_equals_pipeline)
         a->ctx.s.fast_last = donor_last;
         step(a, &c, c.passed); /* warm the decode cache */
         fill_pages(a, c.fill);
-        machine_poke(a, CODE, c.bytes, 15);
+        machine_poke(a, c.regs.rip, c.bytes, 15);
         a->regs = c.regs;
         a->nevents = 0;
         struct machine *b = case_machine(&c, 1);
@@ -403,6 +411,9 @@ START_TEST(fast_path_forms)
         { "f00103", 0 },         /* lock add [rbx], eax */
         { "0103", 0 },           /* add [rbx], eax: a read-modify-write */
         { "0f20c0", 0 },         /* mov rax, cr0 */
+        { "48ffc1", 1 },         /* inc rcx */
+        { "fec9", 1 },           /* dec cl */
+        { "ff03", 0 },           /* inc dword [rbx] */
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
