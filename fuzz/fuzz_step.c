@@ -231,6 +231,15 @@ static enum emu_cb_status pkru(void *o, uint32_t *v)
     return EMU_CB_OK;
 }
 
+static enum emu_cb_status rnd(void *o, int seed, unsigned size, uint64_t *v, int *valid)
+{
+    (void)seed;
+    (void)size;
+    *v = take64(o);
+    *valid = (int)(take(o) & 1);
+    return (take(o) & 7) ? EMU_CB_OK : EMU_CB_UNHANDLED;
+}
+
 static const struct emu_ops ops = {
     .read = rd, .write = wr, .fetch = rd, .cmpxchg = cx, .probe = pr, .read_phys = rdp,
     .write_phys = wrp, .get_seg = gseg, .set_seg = sseg, .get_dtr = gdtr, .set_dtr = sdtr,
@@ -238,7 +247,7 @@ static const struct emu_ops ops = {
     .get_xcr = gxcr, .set_xcr = sxcr, .cpuid = cpuid, .io_in = ioin, .io_out = ioout,
     .intercept = icpt, .event = event, .hypercall = hcall,
     .rep_movs = rmovs, .rep_stos = rstos, .rep_ins = rio, .rep_outs = rio,
-    .cmpxchg_phys = cxp, .get_pkru = pkru,
+    .cmpxchg_phys = cxp, .get_pkru = pkru, .get_random = rnd,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -453,6 +453,7 @@ enum emu_status emu_commit(struct emu_ctx *ctx);
 
 /* ---- executors, one family per file ----------------------------------------------------- */
 #define EXEC(name) enum emu_status name(struct emu_ctx *ctx, struct emu_insn *in)
+EXEC(emu_exec_rdrand);
 EXEC(emu_exec_mov); EXEC(emu_exec_movzx); EXEC(emu_exec_movsx); EXEC(emu_exec_xchg);
 EXEC(emu_exec_cmpxchg); EXEC(emu_exec_cmpxchg8b); EXEC(emu_exec_xadd); EXEC(emu_exec_bswap);
 EXEC(emu_exec_movbe); EXEC(emu_exec_cmovcc); EXEC(emu_exec_setcc); EXEC(emu_exec_lea);

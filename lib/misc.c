@@ -131,6 +131,20 @@ EXEC(emu_exec_cpuid)
     return EMU_OK;
 }
 
+/* RDRAND / RDSEED r16/32/64: the embedder's randomness (get_random); CF says whether there
+ * was any, OF SF ZF AF PF are cleared, and an empty answer writes 0 (SDM, APM). */
+EXEC(emu_exec_rdrand)
+{
+    uint64_t v = 0;
+    int valid = 0;
+    const unsigned size = in->ops[0].size;
+    if (!ctx->ops->get_random) return emu_unhandled(ctx, "missing callback: get_random");
+    if (ctx->ops->get_random(ctx->opaque, in->op == OP_RDSEED, size, &v, &valid) != EMU_CB_OK)
+        return emu_unhandled(ctx, "get_random failed");
+    emu_set_flags(ctx, FL_ARITH, valid ? FL_CF : 0);
+    return emu_op_write(ctx, in, 0, valid ? v : 0);
+}
+
 EXEC(emu_exec_hlt)
 {
     struct emu_event ev = { 0 };

@@ -235,6 +235,18 @@ static enum emu_cb_status cb_cmpxchg_phys(void *o, uint64_t pa, void *expected, 
     return EMU_CB_OK;
 }
 
+/* RDRAND/RDSEED: a fixed value the tests can predict (random_value), or none
+ * (random_empty). */
+static enum emu_cb_status cb_get_random(void *o, int seed, unsigned size, uint64_t *value, int *valid)
+{
+    const struct machine *m = o;
+    (void)seed;
+    (void)size;
+    *valid = !m->random_empty;
+    *value = m->random_value;
+    return EMU_CB_OK;
+}
+
 static enum emu_cb_status cb_get_pkru(void *o, uint32_t *pkru)
 {
     *pkru = ((struct machine *)o)->pkru;
@@ -550,7 +562,7 @@ const struct emu_ops machine_ops = {
     .get_msr = cb_get_msr, .set_msr = cb_set_msr, .get_xcr = cb_get_xcr, .set_xcr = cb_set_xcr,
     .cpuid = cb_cpuid, .io_in = cb_io_in, .io_out = cb_io_out,
     .intercept = cb_intercept, .event = cb_event, .hypercall = NULL,
-    .cmpxchg_phys = cb_cmpxchg_phys, .get_pkru = cb_get_pkru,
+    .cmpxchg_phys = cb_cmpxchg_phys, .get_pkru = cb_get_pkru, .get_random = cb_get_random,
 };
 
 

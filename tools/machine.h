@@ -70,6 +70,8 @@ struct machine {
      * memory, through read_phys / write_phys / cmpxchg_phys on page tables in this memory */
     int phys_only;
     uint32_t pkru;                  /* what get_pkru answers */
+    uint64_t random_value;          /* what get_random answers (RDRAND/RDSEED) ... */
+    int random_empty;               /* ... or that there is none now */
     unsigned ncmpxchg_phys;         /* cmpxchg_phys calls (A/D updates) */
     /* hypercall support (not in a bare replay) */
     int hypercall_enabled;

@@ -433,6 +433,13 @@ struct emu_ops {
     /** The PKRU register (protection keys), read by the walker when CR4.PKE = 1 and a data
      *  access reaches a user page in 4/5-level paging.  NULL: PKRU reads as 0 (all access). */
     enum emu_cb_status (*get_pkru)(void *opaque, uint32_t *pkru);
+
+    /* ---- entropy ---------------------------------------------------------------------------- */
+    /** RDRAND (seed = 0) and RDSEED (seed = 1): size bytes (2, 4 or 8) of the embedder's
+     *  randomness.  Set *valid = 1 and *value, or *valid = 0 when none is available now: the
+     *  instruction then writes 0 and clears CF, and the guest retries as it must on hardware.
+     *  NULL: RDRAND and RDSEED are EMU_UNHANDLED ("missing callback: get_random"). */
+    enum emu_cb_status (*get_random)(void *opaque, int seed, unsigned size, uint64_t *value, int *valid);
 };
 
 /* ============================================================================================ */

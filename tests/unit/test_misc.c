@@ -273,6 +273,36 @@ START_TEST(hlt_event_and_privilege)
 }
 END_TEST
 
+/* RDRAND/RDSEED: the embedder's value with CF = 1 and OF SF ZF AF PF cleared; none available:
+ * 0 and CF = 0; no callback: UNHANDLED with nothing written. */
+START_TEST(rdrand_rdseed_from_the_embedder)
+{
+    struct machine *m = tm_new(EMU_MODE_LONG64);
+    m->random_value = 0x1122334455667788ull;
+    R(m, RAX) = ~0ull;
+    m->regs.rflags = 2 | EMU_FLAG_ZF | EMU_FLAG_OF | EMU_FLAG_SF | EMU_FLAG_AF | EMU_FLAG_PF;
+    ck_ok(m, "480fc7f0"); /* rdrand rax */
+    ck_assert_uint_eq(R(m, RAX), 0x1122334455667788ull);
+    ck_assert_uint_eq(FLAGS(m), 2 | EMU_FLAG_CF);
+    R(m, RCX) = ~0ull;
+    ck_ok(m, "0fc7f9"); /* rdseed ecx: 32 bits, zero-extended */
+    ck_assert_uint_eq(R(m, RCX), 0x55667788ull);
+    R(m, RDX) = 0xffffffffffffffffull;
+    ck_ok(m, "660fc7f2"); /* rdrand dx: the low 16 bits only */
+    ck_assert_uint_eq(R(m, RDX), 0xffffffffffff7788ull);
+    m->random_empty = 1;
+    ck_ok(m, "480fc7f0");
+    ck_assert_uint_eq(R(m, RAX), 0);
+    ck_assert_uint_eq(FLAGS(m) & EMU_FLAG_CF, 0);
+    m->ops.get_random = NULL;
+    R(m, RAX) = 7;
+    ck_assert_int_eq(tm_run(m, "480fc7f0"), EMU_UNHANDLED);
+    ck_assert_str_eq(m->ctx.result.reason, "missing callback: get_random");
+    ck_assert_uint_eq(R(m, RAX), 7);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *misc_suite(void)
 {
     Suite *s = suite_create("misc");
@@ -286,6 +316,7 @@ static Suite *misc_suite(void)
     tcase_add_test(t, fwait_nm);
     tcase_add_test(t, cpuid_from_table);
     tcase_add_test(t, hlt_event_and_privilege);
+    tcase_add_test(t, rdrand_rdseed_from_the_embedder);
     suite_add_tcase(s, t);
     return s;
 }
