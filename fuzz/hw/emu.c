@@ -217,7 +217,16 @@ static struct machine *hw_machine(const struct hw_case *c)
     machine_poke(m, HW_GDT, gdt, sizeof gdt);
     m->dtr_base[0] = HW_GDT;
     m->dtr_limit[0] = HW_GDT_LIMIT;
+    /* Half of the cases through the exit-path entry (lib/fast.c): get_state, the fetch of
+     * emu_step's fast path and, with the decode cache warmed by emu_decode, the fast forms
+     * themselves; the other half through the item-by-item getters and the pipeline. */
+    m->state_cb = (c->gpr[HW_RAX] ^ c->gpr[HW_RCX] ^ c->rflags) & 1;
     machine_reset_ctx(m);
+    if (m->state_cb) {
+        struct emu_insn in;
+        emu_decode(&m->ctx, NULL, 0, &in);
+        m->nevents = 0;
+    }
     return m;
 }
 
