@@ -255,8 +255,14 @@ static __attribute__((noinline)) enum emu_status step_get_state(struct emu_ctx *
                                                                 size_t nbytes)
 {
     struct emu_cpu_state st;
+    enum emu_status status;
     if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_unhandled(ctx, "get_state failed");
-    return emu_step_state(ctx, bytes, nbytes, &st);
+    /* emu_step_state's body (fast_allowed held already), inline: one frame for the step */
+    if (fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, &st, &status)) {
+        ctx->result.status = status;
+        return status;
+    }
+    return emu_step_pipeline(ctx, bytes, nbytes, &st);
 }
 
 /* emu_step without bytes, in 64-bit mode: fetch them as the pipeline would (one fetch
@@ -279,7 +285,12 @@ static __attribute__((noinline)) enum emu_status step_fetch(struct emu_ctx *ctx)
     struct emu_exception exc = { 0 };
     const enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, rip, buf, want, flags, &exc);
     if (cb != EMU_CB_OK) return emu_step_fetch_failed(ctx, cb, &exc);
-    return emu_step_state(ctx, buf, want, &st);
+    enum emu_status status;
+    if (fast_step(ctx, buf, want, &st, &status)) {
+        ctx->result.status = status;
+        return status;
+    }
+    return emu_step_pipeline(ctx, buf, want, &st);
 }
 
 enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
