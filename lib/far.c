@@ -337,9 +337,24 @@ static enum emu_status call_same_level(struct emu_ctx *ctx, struct emu_desc *cd,
                                        uint64_t off)
 {
     struct emu_segment ncs;
-    TRY(emu_push(ctx, &rsp, old_cs, size));
-    TRY(emu_push(ctx, &rsp, ret, size));
     cs_from_desc(cd, cpl, &ncs);
+    if (ctx->s.mode == EMU_MODE_LONG64 && !(ncs.attr & EMU_SEGATTR_L) && emu_is_amd(ctx)) {
+        /* From 64-bit mode to a compatibility-mode segment, AMD pushes CS:rIP as the new mode
+         * addresses its stack: ESP (SP if SS.B = 0) wrapped and checked against SS, no
+         * canonical check, and ESP written zero-extended; the pushes keep the operand size.
+         * Zen 3 (hwdiff): RSP 0x110001800 -> 0x100017f0 with the return address at
+         * 0x100017f0; RSP 0x8000000000000010 -> #PF at 0x8, not #SS.  A 64-bit target pushes
+         * through RSP as usual. */
+        struct emu_stk k;
+        TRY(emu_stk_current(ctx, &k));
+        k.size = (k.ss.attr & EMU_SEGATTR_DB) ? 4 : 2;
+        TRY(emu_stk_push(ctx, &k, old_cs, size));
+        TRY(emu_stk_push(ctx, &k, ret, size));
+        rsp = k.size == 4 ? (k.sp & 0xffffffffull) : k.sp; /* (64-bit mode: RSP written whole) */
+    } else {
+        TRY(emu_push(ctx, &rsp, old_cs, size));
+        TRY(emu_push(ctx, &rsp, ret, size));
+    }
     TRY(check_target(ctx, &ncs, lma, off));
     TRY(emu_set_accessed(ctx, cd));
     cs_from_desc(cd, cpl, &ncs); /* again: the accessed bit is part of the attributes */

@@ -248,6 +248,44 @@ START_TEST(null_selector_base_by_vendor)
 }
 END_TEST
 
+/* CALL far from 64-bit mode to a compatibility-mode segment: AMD pushes through ESP (wrapped,
+ * zero-extended back into RSP), Intel through RSP. */
+START_TEST(call_far_to_compat_pushes_through_esp_on_amd)
+{
+    for (int v = 0; v < 2; v++) {
+        struct machine *m = user64(v);
+        gdt_set(m, 4, 0, 0xfffff, A_CODE32 | DPL(3)); /* 0x23 */
+        machine_add_perm(m, 0x2000, 0x1000, "rw", 1);
+        poke(m, 0x2000, 0x00401234, 4);
+        poke(m, 0x2004, 0x23, 2);
+        R(m, RSI) = 0x2000;
+        R(m, RSP) = 0x0000000100008000ull;
+        if (v) {
+            ck_ok(m, "ff1e"); /* call far [rsi] (m16:32) */
+            ck_assert_uint_eq(R(m, RSP), 0x7ff8);
+            ck_assert_uint_eq(peek(m, 0x7ffc, 4), 0x33);
+            ck_assert_uint_eq(peek(m, 0x7ff8, 4), 0x401002);
+            ck_assert_uint_eq(m->segs[EMU_SEG_CS].sel, 0x23);
+            ck_assert_uint_eq(m->regs.rip, 0x401234);
+        } else {
+            ck_exc(m, "ff1e", EMU_PF, EMU_PF_W | EMU_PF_U);
+            ck_assert_uint_eq(m->ctx.result.exception.cr2 >> 32, 1);
+        }
+        /* a non-canonical RSP: #SS on Intel; AMD wraps it (0x10 - 4 here, unmapped: #PF) */
+        m->regs.rip = 0x401000;
+        seg_load(m, EMU_SEG_CS, 0x33, 0, 0xffffffff, A_CODE64 | DPL(3));
+        R(m, RSP) = 0x8000000000000010ull;
+        if (v) {
+            ck_exc(m, "ff1e", EMU_PF, EMU_PF_W | EMU_PF_U);
+            ck_assert_uint_eq(m->ctx.result.exception.cr2, 0xc);
+        } else {
+            ck_exc(m, "ff1e", EMU_SS, 0);
+        }
+        machine_free(m);
+    }
+}
+END_TEST
+
 static Suite *hwdiff_sys_suite(void)
 {
     Suite *s = suite_create("hwdiff_sys");
@@ -261,6 +299,7 @@ static Suite *hwdiff_sys_suite(void)
     tcase_add_test(t, arpl_writes_only_when_it_adjusts);
     tcase_add_test(t, lock_verw_memory_form_on_amd);
     tcase_add_test(t, null_selector_base_by_vendor);
+    tcase_add_test(t, call_far_to_compat_pushes_through_esp_on_amd);
     suite_add_tcase(s, t);
     return s;
 }
