@@ -32,6 +32,23 @@ enum emu_status tm_run(struct machine *m, const char *hex);
 enum emu_status tm_run_fetch(struct machine *m, const char *hex);
 
 #define R(m, r) ((m)->regs.gpr[EMU_##r])
+
+/* Short RFLAGS names for the suites' expectations. */
+#define CF EMU_FLAG_CF
+#define PF EMU_FLAG_PF
+#define AF EMU_FLAG_AF
+#define ZF EMU_FLAG_ZF
+#define SF EMU_FLAG_SF
+#define OF EMU_FLAG_OF
+#define DF EMU_FLAG_DF
+#define ARITH (CF | PF | AF | ZF | SF | OF)
+
+/* A 64-bit machine with the AMD vendor and the general-purpose features. */
+static inline struct machine *tm_amd64(void)
+{
+    struct emu_config c = tm_cfg(EMU_VENDOR_AMD);
+    return tm_new_cfg(EMU_MODE_LONG64, &c);
+}
 #define FLAGS(m) ((m)->regs.rflags)
 
 #define ck_ok(m, hex)                                                                              \

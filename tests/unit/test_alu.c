@@ -1,7 +1,6 @@
 /* ALU family: ADD OR ADC SBB AND SUB XOR CMP TEST INC DEC NEG NOT (values and flags). */
 #include "harness.h"
 
-#define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
 
 START_TEST(add_reg_flags)
 {

@@ -8,7 +8,6 @@
 
 #include <emulate/emulate_zydis.h>
 
-#define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
 #define NONCANON 0x8000000000000000ull
 
 static struct emu_config apx_cfg(int apx_f, int nci)

@@ -3,13 +3,6 @@
  * mode with hwcheck, now hwdiff). */
 #include "harness.h"
 
-#define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
-#define CF EMU_FLAG_CF
-#define PF EMU_FLAG_PF
-#define AF EMU_FLAG_AF
-#define ZF EMU_FLAG_ZF
-#define SF EMU_FLAG_SF
-#define OF EMU_FLAG_OF
 
 static struct machine *pm(enum emu_vendor v)
 {

@@ -3,19 +3,6 @@
  * undefined-flag values as measured on Zen 3 with hwcheck, now hwdiff. */
 #include "harness.h"
 
-#define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
-#define CF EMU_FLAG_CF
-#define PF EMU_FLAG_PF
-#define AF EMU_FLAG_AF
-#define ZF EMU_FLAG_ZF
-#define SF EMU_FLAG_SF
-#define OF EMU_FLAG_OF
-
-static struct machine *amd(void)
-{
-    struct emu_config c = tm_cfg(EMU_VENDOR_AMD);
-    return tm_new_cfg(EMU_MODE_LONG64, &c);
-}
 
 static struct machine *without(enum emu_feature f)
 {
@@ -363,7 +350,7 @@ END_TEST
  * set PF from the result, BEXTR also AF.  Intel keeps them / clears them. */
 START_TEST(undefined_flags_amd)
 {
-    struct machine *a = amd(), *i = tm_new(EMU_MODE_LONG64);
+    struct machine *a = tm_amd64(), *i = tm_new(EMU_MODE_LONG64);
     R(a, RBX) = R(i, RBX) = 0x10;
     FLAGS(a) = FLAGS(i) = 0x202 | ARITH;
     ck_ok(a, "f30fbdc3"); /* lzcnt eax, ebx = 27 */

@@ -7,13 +7,6 @@
 
 #include <stdio.h>
 
-#define CF EMU_FLAG_CF
-#define PF EMU_FLAG_PF
-#define AF EMU_FLAG_AF
-#define ZF EMU_FLAG_ZF
-#define SF EMU_FLAG_SF
-#define OF EMU_FLAG_OF
-#define ARITH (CF | PF | AF | ZF | SF | OF)
 
 static void poke64(struct machine *m, uint64_t addr, uint64_t v, unsigned size)
 {

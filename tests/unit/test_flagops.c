@@ -4,9 +4,7 @@
  */
 #include "harness.h"
 
-#define CF EMU_FLAG_CF
 #define IF EMU_FLAG_IF
-#define DF EMU_FLAG_DF
 #define VM EMU_FLAG_VM
 #define VIF EMU_FLAG_VIF
 #define VIP EMU_FLAG_VIP

@@ -3,19 +3,6 @@
  * measured on Zen 3 with hwcheck, now hwdiff). */
 #include "harness.h"
 
-#define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
-#define CF EMU_FLAG_CF
-#define PF EMU_FLAG_PF
-#define AF EMU_FLAG_AF
-#define ZF EMU_FLAG_ZF
-#define SF EMU_FLAG_SF
-#define OF EMU_FLAG_OF
-
-static struct machine *amd(void)
-{
-    struct emu_config c = tm_cfg(EMU_VENDOR_AMD);
-    return tm_new_cfg(EMU_MODE_LONG64, &c);
-}
 
 START_TEST(mul_each_size)
 {
@@ -245,7 +232,7 @@ END_TEST
 
 START_TEST(undefined_flags_by_vendor)
 {
-    struct machine *a = amd(), *i = tm_new(EMU_MODE_LONG64);
+    struct machine *a = tm_amd64(), *i = tm_new(EMU_MODE_LONG64);
     /* MUL: AMD leaves SF ZF AF PF alone; Intel takes SF ZF PF from the low half, AF = 0 */
     R(a, RAX) = R(i, RAX) = 3;
     R(a, RBX) = R(i, RBX) = 5;

@@ -3,19 +3,6 @@
  * hwcheck, now hwdiff. */
 #include "harness.h"
 
-#define ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
-#define CF EMU_FLAG_CF
-#define PF EMU_FLAG_PF
-#define AF EMU_FLAG_AF
-#define ZF EMU_FLAG_ZF
-#define SF EMU_FLAG_SF
-#define OF EMU_FLAG_OF
-
-static struct machine *amd(void)
-{
-    struct emu_config c = tm_cfg(EMU_VENDOR_AMD);
-    return tm_new_cfg(EMU_MODE_LONG64, &c);
-}
 
 START_TEST(shl_count_masked_32_and_64)
 {
@@ -216,7 +203,7 @@ END_TEST
  * clears CF (and SHLD's OF). */
 START_TEST(shld_shrd_16bit_above_16_amd)
 {
-    struct machine *m = amd();
+    struct machine *m = tm_amd64();
     R(m, RAX) = 0x1234;
     R(m, RBX) = 0xabcd;
     R(m, RCX) = 20;
@@ -240,7 +227,7 @@ END_TEST
  * Intel keeps the count-1 formulas and clears AF. */
 START_TEST(undefined_flags_by_vendor)
 {
-    struct machine *a = amd(), *i = tm_new(EMU_MODE_LONG64);
+    struct machine *a = tm_amd64(), *i = tm_new(EMU_MODE_LONG64);
     struct machine *both[2] = { a, i };
     for (int k = 0; k < 2; k++) {
         struct machine *m = both[k];

@@ -4,7 +4,6 @@
  */
 #include "harness.h"
 
-#define CF EMU_FLAG_CF
 #define IF EMU_FLAG_IF
 #define TF EMU_FLAG_TF
 #define IOPL3 EMU_FLAG_IOPL

@@ -6,14 +6,6 @@
  */
 #include "harness.h"
 
-#define CF EMU_FLAG_CF
-#define PF EMU_FLAG_PF
-#define AF EMU_FLAG_AF
-#define ZF EMU_FLAG_ZF
-#define SF EMU_FLAG_SF
-#define OF EMU_FLAG_OF
-#define DF EMU_FLAG_DF
-#define ARITH (CF | PF | AF | ZF | SF | OF)
 
 #define PEEK(m, a, n) machine_peek64((m), (a), (n))
 
