@@ -16,4 +16,8 @@ struct disasm_line {
 void disasm_one(const struct emu_config *cfg, enum emu_mode mode, const uint8_t *b, unsigned n,
                 struct disasm_line *out);
 
+/* A one-line error on stderr ("emulate: error: ..."), exit status 2: the CLI's answer to bad
+ * input. */
+void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
 #endif

@@ -19,22 +19,13 @@
 #include <emulate/emulate_zydis.h>
 
 #include "machine.h"
+#include "json.h"
 #include "vector.h"
 #include "cli.h"
 #ifdef EMU_HAVE_HW
 #include "hw.h"
 #endif
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "emulate: error: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(2);
-}
 
 static void usage(FILE *f)
 {
@@ -79,7 +70,7 @@ static int parse_features(const char *list, struct emu_config *cfg)
     snprintf(buf, sizeof buf, "%s", list);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         int f = emu_feature_from_name(tok);
-        if (f == -1) die("unknown feature '%s'", tok);
+        if (f == -1) cli_die("unknown feature '%s'", tok);
         if (f >= 0) emu_config_set_feature(cfg, (enum emu_feature)f);
     }
     return 0;
@@ -90,22 +81,11 @@ static uint64_t parse_u64(const char *s, const char *what)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (!*s || *end || errno) die("bad %s '%s'", what, s);
+    if (!*s || *end || errno) cli_die("bad %s '%s'", what, s);
     return v;
 }
 
 /* ---- disasm ----------------------------------------------------------------------------- */
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static int cmd_disasm(int argc, char **argv)
 {
@@ -116,26 +96,26 @@ static int cmd_disasm(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             mode = emu_mode_from_name(argv[++i]);
-            if (mode < 0) die("unknown mode '%s'", argv[i]);
+            if (mode < 0) cli_die("unknown mode '%s'", argv[i]);
         } else if (!strcmp(argv[i], "--vendor") && i + 1 < argc) {
             i++;
             if (!strcmp(argv[i], "amd")) cfg.vendor = EMU_VENDOR_AMD;
-            else if (strcmp(argv[i], "intel")) die("unknown vendor '%s'", argv[i]);
+            else if (strcmp(argv[i], "intel")) cli_die("unknown vendor '%s'", argv[i]);
         } else if (!strcmp(argv[i], "--features") && i + 1 < argc) {
             parse_features(argv[++i], &cfg);
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            die("unknown option '%s' for disasm", argv[i]);
+            cli_die("unknown option '%s' for disasm", argv[i]);
         } else {
             hex[nhex++] = argv[i];
         }
     }
-    if (!nhex) die("disasm needs at least one HEX argument");
+    if (!nhex) cli_die("disasm needs at least one HEX argument");
     for (int i = 0; i < nhex; i++) {
         uint8_t b[32];
         int n = hex_decode(hex[i], b, sizeof b);
-        if (n <= 0) die("bad hex '%s'", hex[i]);
+        if (n <= 0) cli_die("bad hex '%s'", hex[i]);
     }
     for (int i = 0; i < nhex; i++) {
         struct disasm_line d;
@@ -144,11 +124,11 @@ static int cmd_disasm(int argc, char **argv)
         disasm_one(&cfg, (enum emu_mode)mode, b, (unsigned)n, &d);
         if (json) {
             printf("{\"hex\":");
-            json_str(stdout, hex[i]);
+            json_write_str(stdout, hex[i]);
             printf(",\"length\":%u,\"valid\":%s,\"text\":", d.length, d.valid ? "true" : "false");
-            json_str(stdout, d.text);
+            json_write_str(stdout, d.text);
             printf(",\"mnemonic\":");
-            json_str(stdout, d.mnemonic);
+            json_write_str(stdout, d.mnemonic);
             printf("}\n");
         } else {
             printf("%-32s %2u  %s%s\n", hex[i], d.length, d.text, d.valid ? "" : "   (invalid: #UD)");
@@ -168,7 +148,7 @@ static void print_outcome(struct machine *m, const struct emu_regs *before, cons
     (void)nbytes;
     if (json) {
         printf("{\"status\":\"%s\",\"length\":%u,\"mnemonic\":", status_name(st), r->length);
-        json_str(stdout, r->mnemonic);
+        json_write_str(stdout, r->mnemonic);
         if (st == EMU_EXCEPTION)
             printf(",\"exception\":{\"vector\":%u,\"error_code\":\"0x%x\",\"cr2\":\"0x%llx\",\"soft\":%s}",
                    r->exception.vector, r->exception.error_code, (unsigned long long)r->exception.cr2,
@@ -179,7 +159,7 @@ static void print_outcome(struct machine *m, const struct emu_regs *before, cons
                    (unsigned long long)r->intercept.info2);
         if (st == EMU_UNHANDLED) {
             printf(",\"reason\":");
-            json_str(stdout, r->reason ? r->reason : "");
+            json_write_str(stdout, r->reason ? r->reason : "");
         }
         printf(",\"regs\":{");
         int first = 1;
@@ -239,7 +219,7 @@ static void print_outcome(struct machine *m, const struct emu_regs *before, cons
 static char *read_first_line(const char *path)
 {
     FILE *f = fopen(path, "r");
-    if (!f) die("cannot open '%s': %s", path, strerror(errno));
+    if (!f) cli_die("cannot open '%s': %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -249,7 +229,7 @@ static char *read_first_line(const char *path)
         if (*p && *p != '\n') break;
     }
     fclose(f);
-    if (n < 0) die("'%s' has no vector", path);
+    if (n < 0) cli_die("'%s' has no vector", path);
     return line;
 }
 
@@ -266,34 +246,34 @@ static int cmd_run(int argc, char **argv)
         const int more = i + 1 < argc;
         if (!strcmp(a, "--mode") && more) {
             mode = emu_mode_from_name(argv[++i]);
-            if (mode < 0) die("unknown mode '%s'", argv[i]);
+            if (mode < 0) cli_die("unknown mode '%s'", argv[i]);
         } else if (!strcmp(a, "--vendor") && more) {
             i++;
             if (!strcmp(argv[i], "amd")) cfg.vendor = EMU_VENDOR_AMD;
-            else if (strcmp(argv[i], "intel")) die("unknown vendor '%s'", argv[i]);
+            else if (strcmp(argv[i], "intel")) cli_die("unknown vendor '%s'", argv[i]);
         } else if (!strcmp(a, "--features") && more) {
             parse_features(argv[++i], &cfg);
         } else if (!strcmp(a, "--maxphyaddr") && more) {
             cfg.maxphyaddr = (uint8_t)parse_u64(argv[++i], "maxphyaddr");
         } else if (!strcmp(a, "--reg") && more) {
-            if (nregs == 64) die("too many --reg options");
+            if (nregs == 64) cli_die("too many --reg options");
             regs[nregs++] = argv[++i];
         } else if (!strcmp(a, "--mem") && more) {
-            if (nmems == 64) die("too many --mem options");
+            if (nmems == 64) cli_die("too many --mem options");
             mems[nmems++] = argv[++i];
         } else if (!strcmp(a, "--cpl") && more) {
             cpl = (int)parse_u64(argv[++i], "cpl");
-            if (cpl > 3) die("cpl must be 0..3");
+            if (cpl > 3) cli_die("cpl must be 0..3");
         } else if (!strcmp(a, "--vector") && more) {
             vecfile = argv[++i];
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (a[0] == '-' && a[1] == '-') {
-            die("unknown option '%s' for run", a);
+            cli_die("unknown option '%s' for run", a);
         } else if (!hexarg) {
             hexarg = a;
         } else {
-            die("run takes one HEX argument");
+            cli_die("run takes one HEX argument");
         }
     }
     struct vec v;
@@ -302,27 +282,27 @@ static int cmd_run(int argc, char **argv)
     int nbytes;
     if (vecfile) {
         char *line = read_first_line(vecfile), err[256];
-        if (vec_load(line, &v, err, sizeof err)) die("%s: %s", vecfile, err);
+        if (vec_load(line, &v, err, sizeof err)) cli_die("%s: %s", vecfile, err);
         free(line);
         m = v.m;
         memcpy(bytes, v.bytes, sizeof bytes);
         nbytes = v.nbytes;
     } else {
-        if (!hexarg) die("run needs a HEX argument (or --vector FILE)");
+        if (!hexarg) cli_die("run needs a HEX argument (or --vector FILE)");
         nbytes = hex_decode(hexarg, bytes, sizeof bytes);
-        if (nbytes <= 0) die("bad hex '%s' (1 to 16 bytes)", hexarg);
+        if (nbytes <= 0) cli_die("bad hex '%s' (1 to 16 bytes)", hexarg);
         m = machine_new((enum emu_mode)mode, &cfg);
-        if (!m) die("out of memory");
+        if (!m) cli_die("out of memory");
         if (mode == EMU_MODE_LONG64 || mode == EMU_MODE_PROT32) m->regs.rip = 0x401000;
         else m->regs.rip = 0x1000;
         for (int i = 0; i < nregs; i++) {
             char name[32];
             const char *eq = strchr(regs[i], '=');
-            if (!eq || (size_t)(eq - regs[i]) >= sizeof name) die("--reg wants NAME=VALUE, got '%s'", regs[i]);
+            if (!eq || (size_t)(eq - regs[i]) >= sizeof name) cli_die("--reg wants NAME=VALUE, got '%s'", regs[i]);
             memcpy(name, regs[i], (size_t)(eq - regs[i]));
             name[eq - regs[i]] = 0;
             int r = reg_index_from_name(name);
-            if (r < 0) die("unknown register '%s'", name);
+            if (r < 0) cli_die("unknown register '%s'", name);
             uint64_t val = parse_u64(eq + 1, "register value");
             if (r < 32) m->regs.gpr[r] = val;
             else if (r == 32) m->regs.rip = val;
@@ -332,11 +312,11 @@ static int cmd_run(int argc, char **argv)
             char addr[32];
             uint8_t buf[4096];
             const char *eq = strchr(mems[i], '=');
-            if (!eq || (size_t)(eq - mems[i]) >= sizeof addr) die("--mem wants ADDR=HEX, got '%s'", mems[i]);
+            if (!eq || (size_t)(eq - mems[i]) >= sizeof addr) cli_die("--mem wants ADDR=HEX, got '%s'", mems[i]);
             memcpy(addr, mems[i], (size_t)(eq - mems[i]));
             addr[eq - mems[i]] = 0;
             int n = hex_decode(eq + 1, buf, sizeof buf);
-            if (n < 0) die("bad hex in --mem '%s'", mems[i]);
+            if (n < 0) cli_die("bad hex in --mem '%s'", mems[i]);
             machine_poke(m, parse_u64(addr, "address"), buf, (size_t)n);
         }
         if (cpl >= 0) {
@@ -364,14 +344,14 @@ static int cmd_replay(int argc, char **argv)
     unsigned long pass = 0, fail = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-v")) { verbose = 1; continue; }
-        if (argv[i][0] == '-' && argv[i][1]) die("unknown option '%s' for replay", argv[i]);
+        if (argv[i][0] == '-' && argv[i][1]) cli_die("unknown option '%s' for replay", argv[i]);
         nfiles++;
     }
-    if (!nfiles) die("replay needs at least one vector file");
+    if (!nfiles) cli_die("replay needs at least one vector file");
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-v")) continue;
         FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
-        if (!f) die("cannot open '%s': %s", argv[i], strerror(errno));
+        if (!f) cli_die("cannot open '%s': %s", argv[i], strerror(errno));
         char *line = NULL;
         size_t cap = 0;
         unsigned long lineno = 0;

@@ -222,3 +222,14 @@ int json_u64(const struct json *j, uint64_t *out)
     *out = strtoull(s, &end, 0);
     return *end ? -1 : 0;
 }
+
+void json_write_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', f);
+        if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
+        else fputc(*s, f);
+    }
+    fputc('"', f);
+}

@@ -27,4 +27,8 @@ const struct json *json_get(const struct json *obj, const char *key);
 /* A number (integer) or a "0x..." / decimal string as uint64.  Returns 0 on success. */
 int json_u64(const struct json *j, uint64_t *out);
 
+/* Write s as a JSON string (quotes, escapes) to f: the writers of vectors and CLI output. */
+#include <stdio.h>
+void json_write_str(FILE *f, const char *s);
+
 #endif

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #endif
 #include "hw.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,23 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "emulate: error: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(2);
-}
 
 static uint64_t num(const char *s, const char *what)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (!*s || *end || errno) die("bad %s '%s'", what, s);
+    if (!*s || *end || errno) cli_die("bad %s '%s'", what, s);
     return v;
 }
 
@@ -65,9 +56,9 @@ static int parse_families(const char *list, int *fam, int nmax)
     for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
         int f = hw_family_from_name(t);
         if (f < 0 || f == HWF_OTHER)
-            die("unknown family '%s' (try: data alu shift muldiv bits bcd stack branch string flagops io misc "
+            cli_die("unknown family '%s' (try: data alu shift muldiv bits bcd stack branch string flagops io misc "
                 "system svm)", t);
-        if (f == HWF_APX) die("family 'apx': this host has no APX, nothing can be run natively");
+        if (f == HWF_APX) cli_die("family 'apx': this host has no APX, nothing can be run natively");
         if (n < nmax) fam[n++] = f;
     }
     return n;
@@ -154,7 +145,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
         if (!strcmp(a, "--seconds") && more) seconds = (double)num(argv[++i], "--seconds"), count = 0;
         else if (!strcmp(a, "--count") && more) {
             count = (unsigned long)num(argv[++i], "--count");
-            if (!count) die("--count must be at least 1");
+            if (!count) cli_die("--count must be at least 1");
         }
         else if (!strcmp(a, "--seed") && more) seed = num(argv[++i], "--seed"), have_seed = 1;
         else if (!strcmp(a, "--family") && more) nfam += parse_families(argv[++i], fam + nfam, HWF_COUNT - nfam);
@@ -162,9 +153,9 @@ int hw_cmd_hwdiff(int argc, char **argv)
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--sweeps")) sweeps = 1;
         else if (!strcmp(a, "--strict")) hw_strict_flags = 1;
-        else die("unknown option '%s' for hwdiff", a);
+        else cli_die("unknown option '%s' for hwdiff", a);
     }
-    if (count == 0 && seconds <= 0) die("hwdiff needs --seconds or --count of at least 1");
+    if (count == 0 && seconds <= 0) cli_die("hwdiff needs --seconds or --count of at least 1");
     if (!host_ok()) return 77;
     if (!have_seed) seed = (uint64_t)time(NULL);
     struct hw_rng rng = { seed };
@@ -194,7 +185,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
     enum { BATCH = 256 };
     struct hw_case *cases = malloc(sizeof *cases * BATCH);
     struct hw_result *hw = malloc(sizeof *hw * BATCH), *em = malloc(sizeof *em);
-    if (!cases || !hw || !em) die("out of memory");
+    if (!cases || !hw || !em) cli_die("out of memory");
     static uint8_t op_tried[1024]; /* operations compared (not skipped) at least once */
     struct tally t[HWF_COUNT];
     memset(t, 0, sizeof t);
@@ -220,7 +211,7 @@ int hw_cmd_hwdiff(int argc, char **argv)
             n++;
         }
         if (!n) break;
-        if (hw_native_run(cases, n, hw)) die("the native runner failed");
+        if (hw_native_run(cases, n, hw)) cli_die("the native runner failed");
         for (unsigned i = 0; i < n; i++) {
             struct hw_case *c = &cases[i];
             struct tally *ft = &t[c->family < HWF_COUNT ? c->family : HWF_OTHER];
@@ -257,11 +248,11 @@ int hw_cmd_hwdiff(int argc, char **argv)
                 char p[4096];
                 snprintf(p, sizeof p, "%s/report.txt", out);
                 report = fopen(p, "w");
-                if (!report) die("cannot write '%s': %s", p, strerror(errno));
+                if (!report) cli_die("cannot write '%s': %s", p, strerror(errno));
             }
             struct hw_case mc = *c;
             struct hw_result *mh = malloc(sizeof *mh);
-            if (!mh) die("out of memory");
+            if (!mh) cli_die("out of memory");
             *mh = hw[i];
             if (minimised < 200) {
                 /* minimise, then run the smaller case again for the CPU's answer */
@@ -359,8 +350,8 @@ static int record_list(struct hw_case *cases, unsigned n, FILE *f, unsigned long
                        unsigned long *emu_wrong)
 {
     struct hw_result *hw = malloc(sizeof *hw * (n ? n : 1)), *em = malloc(sizeof *em);
-    if (!hw || !em) die("out of memory");
-    if (hw_native_run(cases, n, hw)) die("the native runner failed");
+    if (!hw || !em) cli_die("out of memory");
+    if (hw_native_run(cases, n, hw)) cli_die("the native runner failed");
     for (unsigned i = 0; i < n; i++) {
         char d[512];
         const char *why;
@@ -406,7 +397,7 @@ int hw_cmd_record(int argc, char **argv)
         else if (!strcmp(a, "--family") && more) nfam += parse_families(argv[++i], fam + nfam, HWF_COUNT - nfam);
         else if (!strcmp(a, "--out") && more) out = argv[++i];
         else if (!strcmp(a, "--curated") && more) curated = argv[++i];
-        else die("unknown option '%s' for record", a);
+        else cli_die("unknown option '%s' for record", a);
     }
     if (!host_ok()) return 77;
     unsigned long kept = 0, dropped = 0, wrong = 0;
@@ -414,7 +405,7 @@ int hw_cmd_record(int argc, char **argv)
         struct hw_caselist l = { 0 };
         hw_vector_cases(&l);
         FILE *f = fopen(curated, "w");
-        if (!f) die("cannot write '%s': %s", curated, strerror(errno));
+        if (!f) cli_die("cannot write '%s': %s", curated, strerror(errno));
         record_list(l.v, l.n, f, &kept, &dropped, &wrong);
         fclose(f);
         free(l.v);
@@ -425,20 +416,20 @@ int hw_cmd_record(int argc, char **argv)
     if (!nfam)
         for (int f = 0; f < HWF_COUNT; f++)
             if (f != HWF_APX && f != HWF_OTHER) fam[nfam++] = f;
-    if (mkdir(out, 0777) && errno != EEXIST) die("cannot create '%s': %s", out, strerror(errno));
+    if (mkdir(out, 0777) && errno != EEXIST) cli_die("cannot create '%s': %s", out, strerror(errno));
     struct hw_rng rng = { seed };
     const unsigned long per = (count + (unsigned long)nfam - 1) / (unsigned long)nfam;
     for (int k = 0; k < nfam; k++) {
         char p[4096];
         snprintf(p, sizeof p, "%s/%s.jsonl", out, hw_family_names[fam[k]]);
         FILE *f = fopen(p, "w");
-        if (!f) die("cannot write '%s': %s", p, strerror(errno));
+        if (!f) cli_die("cannot write '%s': %s", p, strerror(errno));
         unsigned long fk = 0, fd = 0;
         /* a few rounds until the family has its share (some cases are left out) */
         for (int round = 0; round < 8 && fk < per; round++) {
             unsigned n = (unsigned)((per - fk) * 5 / 4 + 8);
             struct hw_case *cases = malloc(sizeof *cases * n);
-            if (!cases) die("out of memory");
+            if (!cases) cli_die("out of memory");
             unsigned m = 0;
             while (m < n) {
                 if (hw_generate(&rng, fam[k], &cases[m])) break;
@@ -451,7 +442,7 @@ int hw_cmd_record(int argc, char **argv)
             }
             unsigned long before = fk;
             FILE *tmpf = tmpfile();
-            if (!tmpf) die("tmpfile: %s", strerror(errno));
+            if (!tmpf) cli_die("tmpfile: %s", strerror(errno));
             record_list(cases, m, tmpf, &fk, &fd, &wrong);
             /* keep at most the share */
             rewind(tmpf);
@@ -530,34 +521,34 @@ int hw_cmd_hwrun(int argc, char **argv)
             int r = -1;
             for (int k = 0; k < 16 && eq; k++)
                 if ((size_t)(eq - argv[i]) == strlen(names[k]) && !strncmp(argv[i], names[k], strlen(names[k]))) r = k;
-            if (r < 0) die("--reg wants NAME=VALUE with NAME rax..r15, got '%s'", argv[i]);
+            if (r < 0) cli_die("--reg wants NAME=VALUE with NAME rax..r15, got '%s'", argv[i]);
             c.gpr[r] = num(eq + 1, "register value");
         } else if (!strcmp(a, "--mem") && more) {
             const char *eq = strchr(argv[++i], '=');
-            if (!eq) die("--mem wants ADDR=HEX (in the data page), got '%s'", argv[i]);
+            if (!eq) cli_die("--mem wants ADDR=HEX (in the data page), got '%s'", argv[i]);
             char addr[32];
             snprintf(addr, sizeof addr, "%.*s", (int)(eq - argv[i]), argv[i]);
             uint64_t ad = num(addr, "address");
             unsigned nb = (unsigned)strlen(eq + 1) / 2;
             if (ad < HW_DATA || ad + nb > HW_DATA + HW_PAGE || nb > sizeof c.mem)
-                die("--mem: bytes must lie in the data page (at most %u)", (unsigned)sizeof c.mem);
+                cli_die("--mem: bytes must lie in the data page (at most %u)", (unsigned)sizeof c.mem);
             c.mem_off = (uint16_t)(ad - HW_DATA);
             c.mem_n = (uint8_t)nb;
             for (unsigned k = 0; k < nb; k++) {
                 unsigned v;
-                if (sscanf(eq + 1 + 2 * k, "%2x", &v) != 1) die("bad hex in --mem '%s'", argv[i]);
+                if (sscanf(eq + 1 + 2 * k, "%2x", &v) != 1) cli_die("bad hex in --mem '%s'", argv[i]);
                 c.mem[k] = (uint8_t)v;
             }
-        } else if (a[0] == '-' && a[1] == '-') die("unknown option '%s' for hwrun", a);
+        } else if (a[0] == '-' && a[1] == '-') cli_die("unknown option '%s' for hwrun", a);
         else if (!hex) hex = a;
-        else die("hwrun takes one HEX argument");
+        else cli_die("hwrun takes one HEX argument");
     }
-    if (!hex) die("hwrun needs a HEX argument");
+    if (!hex) cli_die("hwrun needs a HEX argument");
     size_t hl = strlen(hex);
-    if (hl < 2 || hl > 30 || hl % 2) die("bad hex '%s' (1 to 15 bytes)", hex);
+    if (hl < 2 || hl > 30 || hl % 2) cli_die("bad hex '%s' (1 to 15 bytes)", hex);
     for (size_t k = 0; k < hl / 2; k++) {
         unsigned v;
-        if (sscanf(hex + 2 * k, "%2x", &v) != 1) die("bad hex '%s'", hex);
+        if (sscanf(hex + 2 * k, "%2x", &v) != 1) cli_die("bad hex '%s'", hex);
         c.bytes[k] = (uint8_t)v;
     }
     c.n = (uint8_t)(hl / 2);
@@ -565,8 +556,8 @@ int hw_cmd_hwrun(int argc, char **argv)
     classify(&c);
     snprintf(c.name, sizeof c.name, "hwrun");
     struct hw_result *hw = malloc(sizeof *hw), *em = malloc(sizeof *em);
-    if (!hw || !em) die("out of memory");
-    if (hw_native_run(&c, 1, hw)) die("the native runner failed");
+    if (!hw || !em) cli_die("out of memory");
+    if (hw_native_run(&c, 1, hw)) cli_die("the native runner failed");
     unsigned steps;
     hw_emu_run(&c, em, &steps);
     hw_print_case(stdout, &c);

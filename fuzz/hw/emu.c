@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "machine.h"
+#include "json.h"
 #include "tables/tables.h"
 #include "vector.h"
 
@@ -432,17 +433,6 @@ static void hexs(FILE *f, const uint8_t *b, unsigned n)
     for (unsigned i = 0; i < n; i++) fprintf(f, "%02x", b[i]);
 }
 
-static void json_name(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* Runs of non-default bytes of a page as "mem" entries (def: the replay's zero, or the initial
  * contents for a final state). */
 static int mem_runs(FILE *f, uint64_t base, const uint8_t *page, const uint8_t *def, int first, unsigned len)
@@ -473,7 +463,7 @@ void hw_write_vector(FILE *f, const struct hw_case *c, const struct hw_result *r
     struct emu_config cfg = hw_config();
     uint64_t undef = hw_undef_flags(c);
     fprintf(f, "{\"name\":");
-    json_name(f, c->name);
+    json_write_str(f, c->name);
     fprintf(f, ",\"mode\":\"%s\",\"bytes\":\"", c->compat ? "compat32" : "long64");
     hexs(f, c->bytes, c->n);
     fprintf(f, "\",\"config\":{\"vendor\":\"%s\",\"features\":[", cfg.vendor == EMU_VENDOR_AMD ? "amd" : "intel");
