@@ -284,6 +284,17 @@ static enum emu_status gate_target(struct emu_ctx *ctx, const struct emu_desc *g
 
 /* ---- JMP far -------------------------------------------------------------------------------- */
 
+/* The checks of a call gate a far JMP or CALL names (d, by selector sel): DPL < CPL or
+ * DPL < RPL -> #GP(gate), not present -> #NP(gate); then its target (gate_target). */
+static enum emu_status call_gate(struct emu_ctx *ctx, struct emu_desc *d, uint16_t sel, unsigned cpl, int lma,
+                                 struct emu_desc *cd, uint64_t *off)
+{
+    if (lma) TRY(emu_fetch_desc_hi(ctx, d, EMU_GP, 0));
+    if (d->dpl < cpl || d->dpl < (sel & 3u)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
+    if (!d->p) return emu_sel_fault(ctx, EMU_NP, sel, 0);
+    return gate_target(ctx, d, lma, cpl, cd, off);
+}
+
 EXEC(emu_exec_jmp_far)
 {
     uint16_t sel;
@@ -311,12 +322,9 @@ EXEC(emu_exec_jmp_far)
     }
     if (d.s || !far_sys_ok(d.type, lma)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
     if (d.type != 4 && d.type != 12) return far_task(ctx, in, &d, cpl, 0);
-    /* Call gate: DPL < CPL or DPL < RPL -> #GP(gate); not present -> #NP(gate).  A JMP never
-     * changes privilege: a non-conforming target must have DPL = CPL (#GP(CS)). */
-    if (lma) TRY(emu_fetch_desc_hi(ctx, &d, EMU_GP, 0));
-    if (d.dpl < cpl || d.dpl < (sel & 3u)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
-    if (!d.p) return emu_sel_fault(ctx, EMU_NP, sel, 0);
-    TRY(gate_target(ctx, &d, lma, cpl, &cd, &off));
+    /* Call gate.  A JMP never changes privilege: a non-conforming target must have DPL = CPL
+     * (#GP(CS)). */
+    TRY(call_gate(ctx, &d, sel, cpl, lma, &cd, &off));
     if (!is_conforming(&cd) && cd.dpl != cpl) return emu_sel_fault(ctx, EMU_GP, cd.sel, 0);
     cs_from_desc(&cd, cpl, &ncs);
     TRY(check_target(ctx, &ncs, lma, off));
@@ -399,10 +407,7 @@ EXEC(emu_exec_call_far)
     if (d.type != 4 && d.type != 12) return far_task(ctx, in, &d, cpl, 1);
 
     /* Call gate. */
-    if (lma) TRY(emu_fetch_desc_hi(ctx, &d, EMU_GP, 0));
-    if (d.dpl < cpl || d.dpl < (sel & 3u)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
-    if (!d.p) return emu_sel_fault(ctx, EMU_NP, sel, 0);
-    TRY(gate_target(ctx, &d, lma, cpl, &cd, &off));
+    TRY(call_gate(ctx, &d, sel, cpl, lma, &cd, &off));
     const unsigned gsz = lma ? 8 : d.type == 12 ? 4 : 2; /* push size: the gate's */
 
     if (!is_conforming(&cd) && cd.dpl < cpl) {

@@ -96,15 +96,21 @@ EXEC(emu_exec_wrmsr)
 }
 
 /* RDTSC/RDTSCP: #GP(0) above CPL 0 when CR4.TSD is set (stage 4, before the intercept). */
-EXEC(emu_priv_tsd)
+/* Above CPL 0, #GP(0) unless CR4.bit == allowed_when. */
+static enum emu_status cpl0_unless_cr4(struct emu_ctx *ctx, uint64_t bit, int allowed_when)
 {
     unsigned cpl;
     uint64_t cr4;
-    EMU_UNUSED(in);
     TRY(emu_get_cpl(ctx, &cpl));
     if (!cpl) return EMU_OK;
     TRY(emu_get_cr4(ctx, &cr4));
-    return (cr4 & EMU_CR4_TSD) ? emu_gp0(ctx) : EMU_OK;
+    return ((cr4 & bit) != 0) == allowed_when ? EMU_OK : emu_gp0(ctx);
+}
+
+EXEC(emu_priv_tsd)
+{
+    EMU_UNUSED(in);
+    return cpl0_unless_cr4(ctx, EMU_CR4_TSD, 0);
 }
 
 EXEC(emu_exec_rdtsc)
@@ -130,13 +136,8 @@ EXEC(emu_exec_rdpid)
 /* RDPMC: #GP(0) above CPL 0 unless CR4.PCE. */
 EXEC(emu_priv_rdpmc)
 {
-    unsigned cpl;
-    uint64_t cr4;
     EMU_UNUSED(in);
-    TRY(emu_get_cpl(ctx, &cpl));
-    if (!cpl) return EMU_OK;
-    TRY(emu_get_cr4(ctx, &cr4));
-    return (cr4 & EMU_CR4_PCE) ? EMU_OK : emu_gp0(ctx);
+    return cpl0_unless_cr4(ctx, EMU_CR4_PCE, 1);
 }
 
 /* The counters are read through the MSR callback: Intel IA32_PMCn (0xC1 + n), AMD PerfCtrn
