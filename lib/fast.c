@@ -119,8 +119,13 @@ static enum emu_status cb_fail(struct emu_ctx *ctx, enum emu_cb_status cb, const
     return emu_from_cb(ctx, cb, exc);
 }
 
-/* bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
- * whole step done, result filled), 0 if declined with nothing done. */
+/* 64-bit mode, from the state and RFLAGS (as emu_compute_mode decides it). */
+static inline __attribute__((always_inline)) int in_64bit_mode(const struct emu_cpu_state *st, uint64_t rflags)
+{
+    return (st->cr0 & EMU_CR0_PE) && (st->efer & EMU_EFER_LMA) && (st->cs.attr & EMU_SEGATTR_L) &&
+           !(rflags & EMU_FLAG_VM);
+}
+
 /* First bytes that can begin a fast form (66 and REX included): anything else, a NOP or a
  * LOCK prefix, declines at once instead of paying the decode-cache lookup twice.  A superset:
  * emu_fast_form decides. */
@@ -149,9 +154,7 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
     }
     struct emu_regs *regs = ctx->regs;
     uint64_t fl = regs->rflags;
-    if (!(st->cr0 & EMU_CR0_PE) || !(st->efer & EMU_EFER_LMA) || !(st->cs.attr & EMU_SEGATTR_L) ||
-        (fl & (EMU_FLAG_VM | EMU_FLAG_TF)))
-        return 0;
+    if (!in_64bit_mode(st, fl) || (fl & EMU_FLAG_TF)) return 0; /* (TF: the single-step event) */
     if (__builtin_expect(emu_has(ctx, EMU_FEAT_APX_F), 0)) {
         /* An APX model's pipeline reads XCR0 on every step (REX2/EVEX decoding depends on it,
          * lib/step.c dec_env), as its first callback after the state: so does this path,
@@ -229,11 +232,25 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
 
 /* The front doors: the fast path when the embedder gives the bytes (a decode assist) and the
  * state (passed, or through get_state); the pipeline otherwise, with the state already read. */
-static inline __attribute__((always_inline)) int fast_allowed(const struct emu_ctx *ctx, const uint8_t *bytes,
-                                                              size_t nbytes)
+/* What rules the fast path out for the whole step: a pending emu_complete_io() read, and the
+ * model flags that take the decode cache or the memory callbacks away. */
+static inline __attribute__((always_inline)) int fast_ctx_ok(const struct emu_ctx *ctx)
 {
-    return bytes && nbytes && !ctx->s.have_completion &&
+    return !ctx->s.have_completion &&
            !(ctx->cfg.model_flags & (EMU_MODEL_NO_DECODE_CACHE | EMU_MODEL_BUILTIN_PAGING));
+}
+
+/* bytes[0..nbytes) with the state st: the fast path, or else the pipeline. */
+static inline __attribute__((always_inline)) enum emu_status fast_or_pipeline(struct emu_ctx *ctx,
+                                                                              const uint8_t *bytes, size_t nbytes,
+                                                                              const struct emu_cpu_state *st)
+{
+    enum emu_status status;
+    if (fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, st, &status)) {
+        ctx->result.status = status;
+        return status;
+    }
+    return emu_step_pipeline(ctx, bytes, nbytes, st);
 }
 
 /* The front doors: the fast path when the embedder gives the bytes (a decode assist) and the
@@ -242,27 +259,22 @@ enum emu_status emu_step_state(struct emu_ctx *ctx, const uint8_t *bytes, size_t
                                const struct emu_cpu_state *state)
 {
     enum emu_status status;
-    if (fast_allowed(ctx, bytes, nbytes) && fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, state, &status)) {
+    if (bytes && nbytes && fast_ctx_ok(ctx) &&
+        fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, state, &status)) {
         ctx->result.status = status;
         return status;
     }
     return emu_step_pipeline(ctx, bytes, nbytes, state);
 }
 
-/* Out of line so that a step the fast path cannot take (no bytes, no get_state) reaches the
- * pipeline through emu_step without paying this frame. */
+/* Out of line (as step_fetch) so that a step the fast path cannot take reaches the pipeline
+ * through emu_step without paying this frame. */
 static __attribute__((noinline)) enum emu_status step_get_state(struct emu_ctx *ctx, const uint8_t *bytes,
                                                                 size_t nbytes)
 {
     struct emu_cpu_state st;
-    enum emu_status status;
     if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_unhandled(ctx, "get_state failed");
-    /* emu_step_state's body (fast_allowed held already), inline: one frame for the step */
-    if (fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, &st, &status)) {
-        ctx->result.status = status;
-        return status;
-    }
-    return emu_step_pipeline(ctx, bytes, nbytes, &st);
+    return fast_or_pipeline(ctx, bytes, nbytes, &st);
 }
 
 /* emu_step without bytes, in 64-bit mode: fetch them as the pipeline would (one fetch
@@ -274,8 +286,7 @@ static __attribute__((noinline)) enum emu_status step_fetch(struct emu_ctx *ctx)
     struct emu_cpu_state st;
     if (ctx->ops->get_state(ctx->opaque, &st) != EMU_CB_OK) return emu_step_unhandled(ctx, "get_state failed");
     const uint64_t rip = ctx->regs->rip;
-    if (!(st.cr0 & EMU_CR0_PE) || !(st.efer & EMU_EFER_LMA) || !(st.cs.attr & EMU_SEGATTR_L) ||
-        (ctx->regs->rflags & EMU_FLAG_VM) || ((rip + (1ull << 47)) >> 48) != 0 ||
+    if (!in_64bit_mode(&st, ctx->regs->rflags) || ((rip + (1ull << 47)) >> 48) != 0 ||
         emu_has(ctx, EMU_FEAT_APX_F)) /* (the pipeline reads XCR0 before it fetches) */
         return emu_step_pipeline(ctx, 0, 0, &st);
     uint8_t buf[15];
@@ -285,20 +296,13 @@ static __attribute__((noinline)) enum emu_status step_fetch(struct emu_ctx *ctx)
     struct emu_exception exc = { 0 };
     const enum emu_cb_status cb = ctx->ops->fetch(ctx->opaque, rip, buf, want, flags, &exc);
     if (cb != EMU_CB_OK) return emu_step_fetch_failed(ctx, cb, &exc);
-    enum emu_status status;
-    if (fast_step(ctx, buf, want, &st, &status)) {
-        ctx->result.status = status;
-        return status;
-    }
-    return emu_step_pipeline(ctx, buf, want, &st);
+    return fast_or_pipeline(ctx, buf, want, &st);
 }
 
 enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes)
 {
-    if (!ctx->ops->get_state) return emu_step_pipeline(ctx, bytes, nbytes, 0);
-    if (fast_allowed(ctx, bytes, nbytes)) return step_get_state(ctx, bytes, nbytes);
-    if (!bytes && ctx->ops->fetch && !ctx->s.have_completion &&
-        !(ctx->cfg.model_flags & (EMU_MODEL_NO_DECODE_CACHE | EMU_MODEL_BUILTIN_PAGING)))
-        return step_fetch(ctx);
+    if (!ctx->ops->get_state || !fast_ctx_ok(ctx)) return emu_step_pipeline(ctx, bytes, nbytes, 0);
+    if (bytes && nbytes) return step_get_state(ctx, bytes, nbytes);
+    if (!bytes && ctx->ops->fetch) return step_fetch(ctx);
     return emu_step_pipeline(ctx, bytes, nbytes, 0);
 }

@@ -308,7 +308,7 @@ static inline void emu_set_flags(struct emu_ctx *ctx, uint64_t mask, uint64_t va
 }
 /* ADD OR ADC SBB AND SUB XOR CMP TEST: the result and the six arithmetic flags (one body for
  * lib/alu.c and the fast path, lib/fast.c).  cf is the carry-in (0 or 1). */
-static inline uint64_t emu_alu_compute(unsigned op, uint64_t a, uint64_t b, uint64_t cf, unsigned size,
+EMU_ALWAYS_INLINE uint64_t emu_alu_compute(unsigned op, uint64_t a, uint64_t b, uint64_t cf, unsigned size,
                                        uint64_t *flags)
 {
     switch (op) {
