@@ -156,8 +156,9 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
     uint64_t fl = regs->rflags;
     if (!in_64bit_mode(st, fl) || (fl & EMU_FLAG_TF)) return 0; /* (TF: the single-step event) */
     if (__builtin_expect(emu_has(ctx, EMU_FEAT_APX_F), 0)) {
-        /* An APX model's pipeline reads XCR0 on every step (REX2/EVEX decoding depends on it,
-         * lib/step.c dec_env), as its first callback after the state: so does this path,
+        /* An APX model's pipeline reads XCR0 on every step (REX2/EVEX decoding depends on
+         * XCR0[19], spec/apx.md section 2 item 2; lib/step.c dec_env), as its first callback
+         * after the state: so does this path,
          * although its forms decode the same either way. */
         uint64_t xcr0;
         if (!ctx->ops->get_xcr) return 0;

@@ -413,6 +413,15 @@ void emu_fire_events(struct emu_ctx *ctx)
     s->nevents = 0;
 }
 
+/* What every step's result starts as: no instruction yet. */
+static void result_start(struct emu_result *r)
+{
+    r->length = 0;
+    r->op = 0;
+    r->mnemonic = "(bad)";
+    r->reason = 0;
+}
+
 static void reset_scratch(struct emu_ctx *ctx)
 {
     struct emu_scratch *s = &ctx->s;
@@ -436,10 +445,7 @@ enum emu_status emu_begin(struct emu_ctx *ctx)
 {
     reset_scratch(ctx);
     __builtin_memset(&ctx->s.insn, 0, sizeof ctx->s.insn);
-    ctx->result.reason = 0;
-    ctx->result.length = 0;
-    ctx->result.op = 0;
-    ctx->result.mnemonic = "(bad)";
+    result_start(&ctx->result);
     return emu_compute_mode(ctx);
 }
 
@@ -513,26 +519,10 @@ EMU_HOT enum emu_status run_once(struct emu_ctx *ctx, const uint8_t *bytes, size
     return emu_commit(ctx);
 }
 
-/* The whole pipeline for one step (emu_step's slow path, lib/fast.c).  pre: the state
- * get_state returned to the fast path, or NULL. */
-enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
-                                  const struct emu_cpu_state *pre)
+/* The end of every step: events and the single-step trap after a retirement, the completed
+ * read used up, the status recorded. */
+static enum emu_status step_end(struct emu_ctx *ctx, enum emu_status st)
 {
-    struct emu_result *r = &ctx->result;
-    enum emu_status st;
-
-    r->length = 0;
-    r->op = 0;
-    r->mnemonic = "(bad)";
-    r->reason = 0;
-    /* A LOCKed read-modify-write whose cmpxchg lost a race is simply run again (with the
-     * state it started from: nothing was committed). */
-    for (unsigned tries = 0;; tries++) {
-        ctx->s.pre_state = pre;
-        st = run_once(ctx, bytes, nbytes);
-        if (st != EMU_RETRY || !ctx->s.cmpxchg_failed || tries >= 64) break;
-    }
-    ctx->s.pre_state = 0; /* it pointed at the caller's frame */
     if (st == EMU_OK) {
         ctx->s.have_completion = 0;
         emu_fire_events(ctx);
@@ -545,35 +535,41 @@ enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, siz
     } else if (st == EMU_EXCEPTION) {
         ctx->s.have_completion = 0;
     }
-    r->status = st;
+    ctx->result.status = st;
     return st;
 }
 
-/* A step that ends before it starts: what the pipeline answers when reading the state fails
- * (lib/fast.c, which read it first). */
+/* The whole pipeline for one step (emu_step's slow path, lib/fast.c).  pre: the state
+ * get_state returned to the fast path, or NULL. */
+enum emu_status emu_step_pipeline(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbytes,
+                                  const struct emu_cpu_state *pre)
+{
+    enum emu_status st;
+    result_start(&ctx->result);
+    /* A LOCKed read-modify-write whose cmpxchg lost a race is simply run again (with the
+     * state it started from: nothing was committed). */
+    for (unsigned tries = 0;; tries++) {
+        ctx->s.pre_state = pre;
+        st = run_once(ctx, bytes, nbytes);
+        if (st != EMU_RETRY || !ctx->s.cmpxchg_failed || tries >= 64) break;
+    }
+    ctx->s.pre_state = 0; /* it pointed at the caller's frame */
+    return step_end(ctx, st);
+}
+
+/* Steps that end before they start (lib/fast.c read the state or fetched the bytes first):
+ * the pipeline's answer when reading the state fails ... */
 enum emu_status emu_step_unhandled(struct emu_ctx *ctx, const char *reason)
 {
-    struct emu_result *r = &ctx->result;
     reset_scratch(ctx);
-    r->length = 0;
-    r->op = 0;
-    r->mnemonic = "(bad)";
-    r->reason = reason;
-    r->status = EMU_UNHANDLED;
-    return EMU_UNHANDLED;
+    result_start(&ctx->result);
+    return step_end(ctx, emu_unhandled(ctx, reason));
 }
 
-/* A step whose first fetch failed (lib/fast.c fetched it): the pipeline's answer. */
+/* ... and when the first fetch callback answers cb. */
 enum emu_status emu_step_fetch_failed(struct emu_ctx *ctx, enum emu_cb_status cb, const struct emu_exception *exc)
 {
-    struct emu_result *r = &ctx->result;
     reset_scratch(ctx);
-    r->length = 0;
-    r->op = 0;
-    r->mnemonic = "(bad)";
-    r->reason = 0;
-    const enum emu_status st = emu_from_cb(ctx, cb, exc);
-    if (st == EMU_EXCEPTION) ctx->s.have_completion = 0;
-    r->status = st;
-    return st;
+    result_start(&ctx->result);
+    return step_end(ctx, emu_from_cb(ctx, cb, exc));
 }

@@ -443,8 +443,9 @@ START_TEST(fast_path_forms)
 }
 END_TEST
 
-/* An APX model reads XCR0 on every step, on the fast path too: a failing get_xcr is the same
- * UNHANDLED either way. */
+/* An APX model reads XCR0 on every step, on the fast path too: "APX on" = 64-bit mode, CPUID
+ * APX_F and XCR0[19] (spec/apx.md section 2 item 2 and section 11), so a step cannot know the
+ * decoding without it; a failing get_xcr is the same UNHANDLED either way. */
 START_TEST(fast_path_reads_xcr0_on_apx_models)
 {
     for (int cached = 0; cached < 2; cached++) {
