@@ -17,10 +17,9 @@
  *   - any prefix but 66 and REX (LOCK, REP, segment, 67, REX2, VEX, EVEX), a high-8
  *     register, an operation with stage checks or an intercept.
  *
- * The forms: ADD OR ADC SBB AND SUB XOR CMP TEST reg, reg/imm; INC/DEC reg; MOV reg, reg/imm;
- * MOV reg, mem
- * (a load); MOV mem, reg/imm (a store).  They have no stage checks, no intercept and no
- * event, and one memory access at most, so the callback order and the flags passed are those
+ * The forms: ADD OR ADC SBB AND SUB XOR CMP TEST reg, reg/imm and INC/DEC reg (on the host's
+ * ALU, lib/hostalu.h); MOV reg, reg/imm; MOV reg, mem (a load); MOV mem, reg/imm (a store).
+ * They have no stage checks, no intercept and no event, and one memory access at most, so the callback order and the flags passed are those
  * of the pipeline: the same access, the same EMU_MEM_* bits, the same answers to a failing
  * callback.  tests/unit/test_fast.c runs each form through both paths and compares.
  *
@@ -28,8 +27,9 @@
  * the forms exclude REX2 and EVEX, and without those prefixes APX changes no decoding.
  */
 #include "internal.h"
+#include "hostalu.h"
 
-enum { FAST_NONE, FAST_ALU, FAST_INCDEC, FAST_MOV, FAST_LOAD, FAST_STORE };
+enum { FAST_NONE, FAST_ALU, FAST_MOV, FAST_LOAD, FAST_STORE };
 
 /* A register or plain-immediate source operand. */
 static int simple_src(const struct emu_operand *o)
@@ -43,7 +43,7 @@ static unsigned form_of(const struct emu_insn *in)
     if (in->prefixes & ~(unsigned)(EMU_PFX_OPSIZE | EMU_PFX_REX)) return FAST_NONE;
     const struct emu_operand *d = &in->ops[0], *src = &in->ops[1];
     const int dreg = d->kind == EMU_OPK_REG && !d->high8;
-    if (in->nops == 1 && (in->op == OP_INC || in->op == OP_DEC)) return dreg ? FAST_INCDEC : FAST_NONE;
+    if (in->nops == 1 && (in->op == OP_INC || in->op == OP_DEC)) return dreg ? FAST_ALU : FAST_NONE;
     if (in->nops != 2) return FAST_NONE;
     switch (in->op) {
     case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB: case OP_XOR:
@@ -64,29 +64,24 @@ void emu_fast_form(const struct emu_insn *in, struct emu_dcache_entry *e)
 {
     e->fast = (uint8_t)form_of(in);
     if (!e->fast) return;
-    if (e->fast == FAST_INCDEC) {
-        e->fop = in->op;
-        e->fmnemonic = emu_opinfo[in->op].mnemonic;
+    e->fop = in->op;
+    e->fsel = (uint8_t)emu_halu_sel(emu_halu_kind(in->op), in->ops[0].size);
+    e->fmnemonic = emu_opinfo[in->op].mnemonic;
+    e->fsize = in->ops[0].size;
+    e->fmflags = in->seg == EMU_SEG_SS ? EMU_MEM_STACK : 0;
+    if (in->nops == 1) { /* INC/DEC: the register, and 1 (not read by lib/hostalu.h) */
         e->fmflags = 0;
-        e->fsize = in->ops[0].size;
         e->fdst = in->ops[0].reg;
         e->fsrc = 0xff;
         e->fimm = 1;
-        return;
-    }
-    const struct emu_operand *reg = &in->ops[e->fast == FAST_LOAD ? 0 : 1];
-    const struct emu_operand *val = &in->ops[1];
-    e->fop = in->op;
-    e->fmflags = in->seg == EMU_SEG_SS ? EMU_MEM_STACK : 0;
-    e->fmnemonic = emu_opinfo[in->op].mnemonic;
-    e->fsize = in->ops[0].size;
-    e->fdst = e->fast == FAST_STORE ? 0 : in->ops[0].reg;
-    /* the register a load writes, or the value's register (0xff: the immediate) */
-    if (e->fast == FAST_LOAD) {
-        e->fsrc = reg->reg;
-        e->fdst = reg->reg;
+    } else if (e->fast == FAST_LOAD) {
+        e->fdst = e->fsrc = in->ops[0].reg;
         e->fimm = 0;
     } else {
+        /* the destination register (none for a store), the value's register or 0xff: the
+         * immediate */
+        const struct emu_operand *val = &in->ops[1];
+        e->fdst = e->fast == FAST_STORE ? 0 : in->ops[0].reg;
         e->fsrc = val->kind == EMU_OPK_REG ? val->reg : 0xff;
         e->fimm = in->imm & emu_mask(val->size);
     }
@@ -144,13 +139,14 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
 {
     /* The exit instruction of the last fast step first: an MMIO loop repeats one instruction.
      * A non-zero .fast means a valid 64-bit entry (cache_store), whatever it holds now. */
-    const struct emu_dcache_entry *e = &ctx->s.dcache[ctx->s.fast_last];
+    const struct emu_dcache_entry *e =
+        (const struct emu_dcache_entry *)((const char *)ctx->s.dcache + ctx->s.fast_last);
     if (!e->fast || !emu_dcache_match(e, bytes, n)) {
         if (!fast_first[bytes[0]]) return 0;
         const unsigned slot = emu_dcache_slot(bytes, n, EMU_MODE_LONG64);
         e = &ctx->s.dcache[slot];
         if (!e->fast || !e->valid || e->mode != EMU_MODE_LONG64 || !emu_dcache_match(e, bytes, n)) return 0;
-        ctx->s.fast_last = (uint8_t)slot;
+        ctx->s.fast_last = (uint16_t)(slot * sizeof *e);
     }
     struct emu_regs *regs = ctx->regs;
     uint64_t fl = regs->rflags;
@@ -203,17 +199,10 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
             status = cb_fail(ctx, cb, &exc, e->fast == FAST_STORE, ea, size);
         }
     } else if (e->fast == FAST_ALU) {
+        /* the ALU forms and INC/DEC (which keep CF: lib/hostalu.h hands it back) */
         uint64_t f;
-        const uint64_t r = emu_alu_compute(e->fop, regs->gpr[e->fdst], src_val(regs, e),
-                                           (fl & EMU_FLAG_CF) ? 1 : 0, size, &f);
+        regs->gpr[e->fdst] = emu_host_alu(e->fsel, regs->gpr[e->fdst], src_val(regs, e), fl & EMU_FLAG_CF, &f);
         fl = (fl & ~(uint64_t)FL_ARITH) | f;
-        if (e->fop != OP_CMP && e->fop != OP_TEST) gpr_put(regs, e->fdst, size, r);
-    } else if (e->fast == FAST_INCDEC) {
-        /* lib/alu.c emu_exec_incdec: the flags of +/- 1, CF kept */
-        const uint64_t a = regs->gpr[e->fdst];
-        const uint64_t f = e->fop == OP_INC ? emu_flags_add(a, 1, 0, size) : emu_flags_sub(a, 1, 0, size);
-        fl = (fl & ~(uint64_t)(FL_ARITH & ~FL_CF)) | (f & (FL_ARITH & ~FL_CF));
-        gpr_put(regs, e->fdst, size, e->fop == OP_INC ? a + 1 : a - 1);
     } else {
         gpr_put(regs, e->fdst, size, src_val(regs, e));
     }

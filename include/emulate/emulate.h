@@ -581,6 +581,7 @@ struct emu_dcache_entry {
     uint8_t fast;                /* the exit-path form of lib/fast.c, 0 if none; then: */
     uint8_t fdst, fsrc, fsize;   /*   destination GPR, source GPR (0xff: fimm), operand size */
     uint8_t fmflags;             /*   EMU_MEM_STACK for an SS operand */
+    uint8_t fsel;                /*   the ALU operation and size (lib/hostalu.h) */
     uint16_t fop;                /*   operation */
     uint64_t fimm;               /*   the immediate operand */
     const char *fmnemonic;       /*   its name, for the result */
@@ -629,7 +630,8 @@ struct emu_scratch {
     struct emu_dcache_entry dcache[EMU_DCACHE_SIZE];
     const struct emu_cpu_state *pre_state; /* get_state already called by emu_step's fast path */
     uint32_t nfast;              /* steps the fast path ran (statistics, tests) */
-    uint8_t fast_last;           /* dcache slot of the last fast step (an index: a context may be copied) */
+    uint16_t fast_last;          /* byte offset in dcache of the last fast step's entry (not a
+                                    pointer: a context may be copied) */
 };
 
 /** @brief Optional fallback describer (Zydis): names instructions our tables do not know. */

@@ -339,7 +339,7 @@ static void reset_logs(void)
 START_TEST(fast_path_equals_pipeline)
 {
     static struct emu_dcache_entry donor[EMU_DCACHE_SIZE];
-    static uint8_t donor_last;
+    static uint16_t donor_last;
     unsigned fast = 0;
     const unsigned total = 20000;
     rng_state = 0x9e3779b97f4a7c15ull;
