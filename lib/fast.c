@@ -132,6 +132,13 @@ static const uint8_t fast_first[256] = {
     [0xf6 ... 0xf7] = 1, [0xfe ... 0xff] = 1,
 };
 
+/* Is e the entry of these bytes, with a fast form? */
+static inline __attribute__((always_inline)) int fast_hit(const struct emu_dcache_entry *e, const uint8_t *bytes,
+                                                          unsigned n)
+{
+    return e->fast && e->valid && e->mode == EMU_MODE_LONG64 && emu_dcache_match(e, bytes, n);
+}
+
 /* bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
  * whole step done, result filled), 0 if declined with nothing done. */
 static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n,
@@ -143,10 +150,11 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
         (const struct emu_dcache_entry *)((const char *)ctx->s.dcache + ctx->s.fast_last);
     if (!e->fast || !emu_dcache_match(e, bytes, n)) {
         if (!fast_first[bytes[0]]) return 0;
-        const unsigned slot = emu_dcache_slot(bytes, n, EMU_MODE_LONG64);
-        e = &ctx->s.dcache[slot];
-        if (!e->fast || !e->valid || e->mode != EMU_MODE_LONG64 || !emu_dcache_match(e, bytes, n)) return 0;
-        ctx->s.fast_last = (uint16_t)(slot * sizeof *e);
+        const unsigned set = emu_dcache_set(bytes, n, EMU_MODE_LONG64);
+        e = &ctx->s.dcache[2 * set];
+        if (!fast_hit(e, bytes, n) && !fast_hit(++e, bytes, n)) return 0;
+        emu_dcache_used(ctx, set, e);
+        ctx->s.fast_last = (uint16_t)((const char *)e - (const char *)ctx->s.dcache);
     }
     struct emu_regs *regs = ctx->regs;
     uint64_t fl = regs->rflags;

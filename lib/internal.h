@@ -323,12 +323,19 @@ EMU_ALWAYS_INLINE uint64_t emu_alu_compute(unsigned op, uint64_t a, uint64_t b, 
 }
 
 /* ---- the decode cache (lib/step.c) and the exit-path fast path (lib/fast.c) ------------- */
-/* The slot depends on the first two bytes available (the length is not known before the
- * lookup), so a store hashes exactly as a lookup of the same bytes does. */
-static inline unsigned emu_dcache_slot(const uint8_t *b, unsigned n, unsigned mode)
+/* The set depends on the first two bytes available (the length is not known before the
+ * lookup), so a store hashes exactly as a lookup of the same bytes does.  Its entries are
+ * dcache[2 * set] and dcache[2 * set + 1]. */
+static inline unsigned emu_dcache_set(const uint8_t *b, unsigned n, unsigned mode)
 {
     unsigned h = (b[0] * 31u + mode) * 7u + (n > 1 ? b[1] : 0);
-    return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE - 1);
+    return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE / 2 - 1);
+}
+/* Mark e, an entry of the set, as its one used last. */
+static inline void emu_dcache_used(struct emu_ctx *ctx, unsigned set, const struct emu_dcache_entry *e)
+{
+    const unsigned way = (unsigned)(e - ctx->s.dcache) & 1;
+    ctx->s.dcache_mru = (uint16_t)((ctx->s.dcache_mru & ~(1u << set)) | (way << set));
 }
 /* Do the n bytes at b begin with the entry's instruction? */
 static inline int emu_dcache_match(const struct emu_dcache_entry *e, const uint8_t *b, unsigned n)

@@ -94,17 +94,28 @@ EMU_HOT enum emu_status dec_env(struct emu_ctx *ctx, struct emu_dec_env *env)
 }
 
 /*
- * The decode cache: a small direct-mapped table of decoded instructions keyed by their bytes,
- * the mode and whether APX decoding is on (everything else a decode depends on is the
- * configuration, fixed between emu_init calls).  Only valid instructions are cached.  On an
- * exit path the same few instructions come back again and again, and a hit replaces the decode
- * with a hash, a byte compare and a copy.  EMU_MODEL_NO_DECODE_CACHE turns it off.
+ * The decode cache: a small table of decoded instructions keyed by their bytes, the mode and
+ * whether APX decoding is on (everything else a decode depends on is the configuration, fixed
+ * between emu_init calls).  Only valid instructions are cached.  On an exit path the same few
+ * instructions come back again and again, and a hit replaces the decode with a hash, a byte
+ * compare and a copy.  Two entries per set: with one, two instructions of a loop that hash
+ * alike would evict each other on every step (the 1,000-instruction bench block has such a
+ * pair), and each would pay a decode.  A new instruction replaces the entry of its set used
+ * least recently.  EMU_MODEL_NO_DECODE_CACHE turns the cache off.
  */
+static inline int cache_hit(const struct emu_dcache_entry *e, const struct emu_dec_env *env, const uint8_t *b,
+                            unsigned n)
+{
+    return e->valid && e->mode == env->mode && e->apx == env->apx && emu_dcache_match(e, b, n);
+}
+
 EMU_HOT int cache_lookup(struct emu_ctx *ctx, const struct emu_dec_env *env, const uint8_t *b, unsigned n)
 {
     if (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE) return 0;
-    const struct emu_dcache_entry *e = &ctx->s.dcache[emu_dcache_slot(b, n, env->mode)];
-    if (!e->valid || e->mode != env->mode || e->apx != env->apx || !emu_dcache_match(e, b, n)) return 0;
+    const unsigned set = emu_dcache_set(b, n, env->mode);
+    const struct emu_dcache_entry *e = &ctx->s.dcache[2 * set];
+    if (!cache_hit(e, env, b, n) && !cache_hit(++e, env, b, n)) return 0;
+    emu_dcache_used(ctx, set, e);
     /* executed in place: executors treat the instruction as read-only (or restore it) */
     ctx->s.cur = (struct emu_insn *)&e->insn;
     return 1;
@@ -123,7 +134,14 @@ static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, cons
     struct emu_insn *in = &ctx->s.insn;
     in->checks = has_checks(&emu_opinfo[in->op]);
     if (st != EMU_DEC_OK || (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE)) return;
-    struct emu_dcache_entry *e = &ctx->s.dcache[emu_dcache_slot(b, n, env->mode)];
+    const unsigned set = emu_dcache_set(b, n, env->mode);
+    /* a free entry, else the one used less recently; never the fast path's last entry (its
+     * hits go through a memo that does not mark the set) */
+    unsigned way = ctx->s.dcache[2 * set].valid && (!ctx->s.dcache[2 * set + 1].valid || !(ctx->s.dcache_mru >> set & 1));
+    if ((2 * set + way) * sizeof(struct emu_dcache_entry) == ctx->s.fast_last && ctx->s.dcache[2 * set + way].fast)
+        way ^= 1;
+    struct emu_dcache_entry *e = &ctx->s.dcache[2 * set + way];
+    emu_dcache_used(ctx, set, e);
     e->valid = 1;
     e->mode = env->mode;
     e->apx = env->apx;

@@ -574,7 +574,8 @@ struct emu_wlog {
     uint64_t old_hi;   /* high half for 16-byte locked writes */
 };
 
-/** @brief Internal: one decode-cache entry (bytes -> decoded instruction, per mode). */
+/** @brief Internal: one decode-cache entry (bytes -> decoded instruction, per mode).  The cache
+ *         has EMU_DCACHE_SIZE / 2 sets of two entries (lib/step.c). */
 enum { EMU_DCACHE_SIZE = 32 };
 struct emu_dcache_entry {
     uint8_t valid, mode, apx, len;
@@ -628,6 +629,7 @@ struct emu_scratch {
     uint64_t completion_addr;
     uint8_t completion[64];
     struct emu_dcache_entry dcache[EMU_DCACHE_SIZE];
+    uint16_t dcache_mru;         /* bit s: the second entry of set s was used last */
     const struct emu_cpu_state *pre_state; /* get_state already called by emu_step's fast path */
     uint32_t nfast;              /* steps the fast path ran (statistics, tests) */
     uint16_t fast_last;          /* byte offset in dcache of the last fast step's entry (not a

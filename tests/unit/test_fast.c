@@ -443,6 +443,65 @@ START_TEST(fast_path_forms)
 }
 END_TEST
 
+/* One step of hex at CODE on m: did the fast path run it? */
+static int fast_step_of(struct machine *m, const char *hex)
+{
+    m->regs.rip = CODE;
+    R(m, RBX) = 0x2000;
+    const uint32_t before = m->ctx.s.nfast;
+    ck_assert_int_eq(tm_run(m, hex), EMU_OK);
+    return (int)(m->ctx.s.nfast - before);
+}
+
+/* The decode cache has two entries per set, replaced least recently used first: instructions
+ * whose first two bytes are equal share a set (the hash reads those), so a loop of two of
+ * them stays cached, and a third evicts the one used less recently. */
+START_TEST(decode_cache_two_ways)
+{
+    static const char *a = "4801c8", *b = "4801d1", *c = "4801da"; /* add rax,rcx; rcx,rdx; rdx,rbx */
+    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
+    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
+    m->state_cb = 1;
+    machine_reset_ctx(m);
+    ck_assert_int_eq(fast_step_of(m, a), 0); /* decoded */
+    ck_assert_int_eq(fast_step_of(m, b), 0);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(fast_step_of(m, a), 1);
+        ck_assert_int_eq(fast_step_of(m, b), 1);
+    }
+    ck_assert_int_eq(fast_step_of(m, c), 0); /* decoded: replaces a, used before b */
+    ck_assert_int_eq(fast_step_of(m, b), 1);
+    ck_assert_int_eq(fast_step_of(m, c), 1);
+    ck_assert_int_eq(fast_step_of(m, a), 0); /* decoded again: replaces b */
+    ck_assert_int_eq(fast_step_of(m, c), 1);
+    ck_assert_int_eq(fast_step_of(m, a), 1);
+    ck_assert_int_eq(fast_step_of(m, b), 0);
+    machine_free(m);
+}
+END_TEST
+
+/* The entry of the last fast step is never the one replaced: its repeats hit the fast path's
+ * memo, which does not mark the set used, so by recency alone an exit loop of one MMIO
+ * instruction interleaved with other instructions of its set could lose it. */
+START_TEST(decode_cache_keeps_the_last_fast_entry)
+{
+    static const char *a = "4801c8", *d = "480103", *c = "4801da"; /* add rax,rcx; [rbx],rax; rdx,rbx */
+    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
+    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
+    m->state_cb = 1;
+    machine_reset_ctx(m);
+    ck_assert_int_eq(fast_step_of(m, a), 0);
+    ck_assert_int_eq(fast_step_of(m, a), 1);
+    ck_assert_int_eq(fast_step_of(m, d), 0); /* no fast form: the pipeline, from the cache... */
+    ck_assert_int_eq(fast_step_of(m, d), 0); /* ...which marks d used last */
+    ck_assert_int_eq(fast_step_of(m, a), 1); /* the memo: a is not marked */
+    ck_assert_int_eq(fast_step_of(m, c), 0); /* decoded: replaces d, not a */
+    ck_assert_int_eq(fast_step_of(m, a), 1);
+    ck_assert_int_eq(fast_step_of(m, c), 1);
+    machine_free(m);
+}
+END_TEST
+
 /* An APX model reads XCR0 on every step, on the fast path too: "APX on" = 64-bit mode, CPUID
  * APX_F and XCR0[19] (spec/apx.md section 2 item 2 and section 11), so a step cannot know the
  * decoding without it; a failing get_xcr is the same UNHANDLED either way. */
@@ -527,6 +586,8 @@ static Suite *fast_suite(void)
     TCase *t = tcase_create("fast");
     tcase_set_timeout(t, 120);
     tcase_add_test(t, fast_path_forms);
+    tcase_add_test(t, decode_cache_two_ways);
+    tcase_add_test(t, decode_cache_keeps_the_last_fast_entry);
     tcase_add_test(t, fast_path_reads_xcr0_on_apx_models);
     tcase_add_test(t, step_state_retry_keeps_the_state);
     tcase_add_test(t, next_rip_before_the_callback);
