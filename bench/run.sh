@@ -16,7 +16,7 @@ if [ $# -gt 0 ]; then $B --only "$1"; else $B; fi
 echo
 echo "== callgrind: host instructions per emulated instruction (decode, checks, callbacks included) =="
 printf '%-16s %14s\n' workload host-insns/insn
-for w in ${1:-mmio_store mmio_load add lock_xadd cmpxchg block1000 rep_movsb rep_stosq rep_outsb zydis_decode unicorn_single unicorn_block}; do
+for w in ${1:-mmio_store mmio_load add nop lock_xadd cmpxchg block1000 rep_movsb rep_stosq rep_outsb zydis_decode unicorn_single unicorn_block}; do
     case $w in block1000) n=20;; rep_*) n=4;; unicorn_*) n=20;; *) n=2000;; esac
     out=bench/out/callgrind.$w
     valgrind --tool=callgrind --callgrind-out-file=$out --toggle-collect=measured \

@@ -19,9 +19,10 @@
  *
  * The forms: ADD OR ADC SBB AND SUB XOR CMP TEST reg, reg/imm and INC/DEC reg (on the host's
  * ALU, lib/hostalu.h); MOV reg, reg/imm; MOV reg, mem (a load); MOV mem, reg/imm (a store).
- * They have no stage checks, no intercept and no event, and one memory access at most, so the callback order and the flags passed are those
- * of the pipeline: the same access, the same EMU_MEM_* bits, the same answers to a failing
- * callback.  tests/unit/test_fast.c runs each form through both paths and compares.
+ * They have no stage checks, no intercept and no event, and one memory access at most, so
+ * the callback order and the flags passed are those of the pipeline: the same access, the
+ * same EMU_MEM_* bits, the same answers to a failing callback.  tests/unit/test_fast.c
+ * runs each form through both paths and compares.
  *
  * The entries are keyed by bytes and mode only (not by APX decoding, as other entries are):
  * the forms exclude REX2 and EVEX, and without those prefixes APX changes no decoding.
