@@ -101,6 +101,28 @@ static inline __attribute__((always_inline)) void gpr_put(struct emu_regs *r, un
     else r->gpr[reg] = (r->gpr[reg] & ~emu_mask(size)) | (v & emu_mask(size));
 }
 
+/* The value of the size bytes of a memory operand in buf (little endian, zero above the
+ * size), and the reverse: on a little-endian host both are one copy of eight bytes, not a
+ * switch on the size. */
+static inline __attribute__((always_inline)) uint64_t buf_value(const uint8_t buf[8], unsigned size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    __builtin_memcpy(&v, buf, 8);
+    return v;
+#else
+    return emu_load_le(buf, size);
+#endif
+}
+static inline __attribute__((always_inline)) void buf_put(uint8_t buf[8], uint64_t v, unsigned size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    __builtin_memcpy(buf, &v, 8);
+#else
+    emu_store_le(buf, v, size);
+#endif
+}
+
 /* What the pipeline answers for a failing read or write callback (lib/mem.c, lib/step.c). */
 static enum emu_status cb_fail(struct emu_ctx *ctx, enum emu_cb_status cb, const struct emu_exception *exc,
                                int write, uint64_t la, unsigned size)
@@ -194,13 +216,13 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
         ctx->s.cur = (struct emu_insn *)in; /* the exception's instruction length */
         const unsigned flags = ((st->ss.attr & EMU_SEGATTR_DPL) == EMU_SEGATTR_DPL ? EMU_MEM_USER : 0) | e->fmflags;
         struct emu_exception exc = { 0 };
-        uint8_t buf[8];
+        uint8_t buf[8] = { 0 }; /* (zero above the size: buf_value) */
         enum emu_cb_status cb;
         if (e->fast == FAST_LOAD) {
             cb = ctx->ops->read(ctx->opaque, ea, buf, size, flags, &exc);
-            if (EMU_LIKELY(cb == EMU_CB_OK)) gpr_put(regs, e->fdst, size, emu_load_le(buf, size));
+            if (EMU_LIKELY(cb == EMU_CB_OK)) gpr_put(regs, e->fdst, size, buf_value(buf, size));
         } else {
-            emu_store_le(buf, src_val(regs, e), size);
+            buf_put(buf, src_val(regs, e), size);
             cb = ctx->ops->write(ctx->opaque, ea, buf, size, flags | EMU_MEM_WRITE, &exc);
         }
         if (cb != EMU_CB_OK) {
