@@ -157,14 +157,15 @@ static const uint8_t fast_first[256] = {
 
 /* Is e the entry of these bytes, with a fast form? */
 static inline __attribute__((always_inline)) int fast_hit(const struct emu_dcache_entry *e, const uint8_t *bytes,
-                                                          unsigned n)
+                                                          size_t n)
 {
     return e->fast && e->valid && e->mode == EMU_MODE_LONG64 && emu_dcache_match(e, bytes, n);
 }
 
-/* bytes[0..n) (n <= 15) on the fast path if its cached form allows: 1 with *out set (the
+/* bytes[0..n) (n >= 1; bytes past the 15th are never read) on the fast path if its cached
+ * form allows: 1 with *out set (the
  * whole step done, result filled), 0 if declined with nothing done. */
-static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, const uint8_t *bytes, unsigned n,
+static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t n,
                                                            const struct emu_cpu_state *st, enum emu_status *out)
 {
     /* The exit instruction of the last fast step first: an MMIO loop repeats one instruction.
@@ -213,7 +214,6 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
         if ((((ea + (1ull << 47)) | (last + (1ull << 47))) >> 48) != 0) return 0;
         if (e->fast == FAST_LOAD ? !ctx->ops->read : !ctx->ops->write) return 0;
         /* from here on the step is ours: the callback has effects */
-        ctx->s.cur = (struct emu_insn *)in; /* the exception's instruction length */
         const unsigned flags = ((st->ss.attr & EMU_SEGATTR_DPL) == EMU_SEGATTR_DPL ? EMU_MEM_USER : 0) | e->fmflags;
         struct emu_exception exc = { 0 };
         uint8_t buf[8] = { 0 }; /* (zero above the size: buf_value) */
@@ -226,6 +226,7 @@ static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, 
             cb = ctx->ops->write(ctx->opaque, ea, buf, size, flags | EMU_MEM_WRITE, &exc);
         }
         if (cb != EMU_CB_OK) {
+            ctx->s.cur = (struct emu_insn *)in; /* the exception's instruction length */
             ctx->s.mode = EMU_MODE_LONG64;
             status = cb_fail(ctx, cb, &exc, e->fast == FAST_STORE, ea, size);
         }
@@ -267,7 +268,7 @@ static inline __attribute__((always_inline)) enum emu_status fast_or_pipeline(st
                                                                               const struct emu_cpu_state *st)
 {
     enum emu_status status;
-    if (fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, st, &status)) {
+    if (fast_step(ctx, bytes, nbytes, st, &status)) {
         ctx->result.status = status;
         return status;
     }
@@ -281,7 +282,7 @@ enum emu_status emu_step_state(struct emu_ctx *ctx, const uint8_t *bytes, size_t
 {
     enum emu_status status;
     if (bytes && nbytes && fast_ctx_ok(ctx) &&
-        fast_step(ctx, bytes, nbytes > 15 ? 15 : (unsigned)nbytes, state, &status)) {
+        fast_step(ctx, bytes, nbytes, state, &status)) {
         ctx->result.status = status;
         return status;
     }

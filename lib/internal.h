@@ -326,7 +326,7 @@ EMU_ALWAYS_INLINE uint64_t emu_alu_compute(unsigned op, uint64_t a, uint64_t b, 
 /* The set depends on the first two bytes available (the length is not known before the
  * lookup), so a store hashes exactly as a lookup of the same bytes does.  Its entries are
  * dcache[2 * set] and dcache[2 * set + 1]. */
-static inline unsigned emu_dcache_set(const uint8_t *b, unsigned n, unsigned mode)
+static inline unsigned emu_dcache_set(const uint8_t *b, size_t n, unsigned mode)
 {
     unsigned h = (b[0] * 31u + mode) * 7u + (n > 1 ? b[1] : 0);
     return (h ^ (h >> 5)) & (EMU_DCACHE_SIZE / 2 - 1);
@@ -338,7 +338,7 @@ static inline void emu_dcache_used(struct emu_ctx *ctx, unsigned set, const stru
     ctx->s.dcache_mru = (uint16_t)((ctx->s.dcache_mru & ~(1u << set)) | (way << set));
 }
 /* Do the n bytes at b begin with the entry's instruction? */
-static inline int emu_dcache_match(const struct emu_dcache_entry *e, const uint8_t *b, unsigned n)
+static inline int emu_dcache_match(const struct emu_dcache_entry *e, const uint8_t *b, size_t n)
 {
     if (e->len > n) return 0;
     unsigned i = 0;
