@@ -502,6 +502,31 @@ START_TEST(decode_cache_keeps_the_last_fast_entry)
 }
 END_TEST
 
+/* A fault in the fast path's callback reports the length of its own instruction, whatever
+ * instruction the pipeline ran before it. */
+START_TEST(fast_fault_reports_its_length)
+{
+    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
+    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
+    machine_add_perm(m, CODE, 0x1000, "rx", 1);
+    machine_add_perm(m, RW_PAGE, 0x1000, "rw", 1);
+    m->state_cb = 1;
+    machine_reset_ctx(m);
+    ck_assert_int_eq(fast_step_of(m, "8b03"), 0); /* mov eax, [rbx]: decoded */
+    ck_assert_int_eq(fast_step_of(m, "8b03"), 1);
+    ck_assert_int_eq(fast_step_of(m, "0f1f4000"), 0); /* nop dword [rax]: the pipeline, 4 bytes */
+    m->regs.rip = CODE;
+    R(m, RBX) = RW_PAGE + 0x1000; /* missing */
+    const uint32_t before = m->ctx.s.nfast;
+    ck_assert_int_eq(tm_run(m, "8b03"), EMU_EXCEPTION);
+    ck_assert_uint_eq(m->ctx.s.nfast, before + 1);
+    ck_assert_uint_eq(m->ctx.result.exception.vector, EMU_PF);
+    ck_assert_uint_eq(m->ctx.result.exception.cr2, RW_PAGE + 0x1000);
+    ck_assert_uint_eq(m->ctx.result.exception.insn_length, 2);
+    machine_free(m);
+}
+END_TEST
+
 /* An APX model reads XCR0 on every step, on the fast path too: "APX on" = 64-bit mode, CPUID
  * APX_F and XCR0[19] (spec/apx.md section 2 item 2 and section 11), so a step cannot know the
  * decoding without it; a failing get_xcr is the same UNHANDLED either way. */
@@ -588,6 +613,7 @@ static Suite *fast_suite(void)
     tcase_add_test(t, fast_path_forms);
     tcase_add_test(t, decode_cache_two_ways);
     tcase_add_test(t, decode_cache_keeps_the_last_fast_entry);
+    tcase_add_test(t, fast_fault_reports_its_length);
     tcase_add_test(t, fast_path_reads_xcr0_on_apx_models);
     tcase_add_test(t, step_state_retry_keeps_the_state);
     tcase_add_test(t, next_rip_before_the_callback);
