@@ -443,6 +443,16 @@ START_TEST(fast_path_forms)
 }
 END_TEST
 
+/* A 64-bit AMD machine with get_state: emu_step takes the fast path where it can. */
+static struct machine *fast_machine(void)
+{
+    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
+    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
+    m->state_cb = 1;
+    machine_reset_ctx(m);
+    return m;
+}
+
 /* One step of hex at CODE on m: did the fast path run it? */
 static int fast_step_of(struct machine *m, const char *hex)
 {
@@ -459,10 +469,7 @@ static int fast_step_of(struct machine *m, const char *hex)
 START_TEST(decode_cache_two_ways)
 {
     static const char *a = "4801c8", *b = "4801d1", *c = "4801da"; /* add rax,rcx; rcx,rdx; rdx,rbx */
-    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
-    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
-    m->state_cb = 1;
-    machine_reset_ctx(m);
+    struct machine *m = fast_machine();
     ck_assert_int_eq(fast_step_of(m, a), 0); /* decoded */
     ck_assert_int_eq(fast_step_of(m, b), 0);
     for (int i = 0; i < 4; i++) {
@@ -486,10 +493,7 @@ END_TEST
 START_TEST(decode_cache_keeps_the_last_fast_entry)
 {
     static const char *a = "4801c8", *d = "480103", *c = "4801da"; /* add rax,rcx; [rbx],rax; rdx,rbx */
-    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
-    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
-    m->state_cb = 1;
-    machine_reset_ctx(m);
+    struct machine *m = fast_machine();
     ck_assert_int_eq(fast_step_of(m, a), 0);
     ck_assert_int_eq(fast_step_of(m, a), 1);
     ck_assert_int_eq(fast_step_of(m, d), 0); /* no fast form: the pipeline, from the cache... */
@@ -506,12 +510,9 @@ END_TEST
  * instruction the pipeline ran before it. */
 START_TEST(fast_fault_reports_its_length)
 {
-    struct emu_config cfg = tm_cfg(EMU_VENDOR_AMD);
-    struct machine *m = tm_new_cfg(EMU_MODE_LONG64, &cfg);
+    struct machine *m = fast_machine();
     machine_add_perm(m, CODE, 0x1000, "rx", 1);
     machine_add_perm(m, RW_PAGE, 0x1000, "rw", 1);
-    m->state_cb = 1;
-    machine_reset_ctx(m);
     ck_assert_int_eq(fast_step_of(m, "8b03"), 0); /* mov eax, [rbx]: decoded */
     ck_assert_int_eq(fast_step_of(m, "8b03"), 1);
     ck_assert_int_eq(fast_step_of(m, "0f1f4000"), 0); /* nop dword [rax]: the pipeline, 4 bytes */
