@@ -163,8 +163,8 @@ static inline __attribute__((always_inline)) int fast_hit(const struct emu_dcach
 }
 
 /* bytes[0..n) (n >= 1; bytes past the 15th are never read) on the fast path if its cached
- * form allows: 1 with *out set (the
- * whole step done, result filled), 0 if declined with nothing done. */
+ * form allows: 1 with *out set (the whole step done, result filled), 0 if declined with
+ * nothing done but the decode cache's marks of recent use. */
 static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t n,
                                                            const struct emu_cpu_state *st, enum emu_status *out)
 {

@@ -136,9 +136,9 @@ static void cache_store(struct emu_ctx *ctx, const struct emu_dec_env *env, cons
     if (st != EMU_DEC_OK || (ctx->cfg.model_flags & EMU_MODEL_NO_DECODE_CACHE)) return;
     const unsigned set = emu_dcache_set(b, n, env->mode);
     /* a free entry, else the one used less recently; never the fast path's last entry (its
-     * hits go through a memo that does not mark the set) */
+     * hits go through a memo that does not mark the set), once it has one */
     unsigned way = ctx->s.dcache[2 * set].valid && (!ctx->s.dcache[2 * set + 1].valid || !(ctx->s.dcache_mru >> set & 1));
-    if ((2 * set + way) * sizeof(struct emu_dcache_entry) == ctx->s.fast_last && ctx->s.dcache[2 * set + way].fast)
+    if ((2 * set + way) * sizeof(struct emu_dcache_entry) == ctx->s.fast_last && ctx->s.nfast)
         way ^= 1;
     struct emu_dcache_entry *e = &ctx->s.dcache[2 * set + way];
     emu_dcache_used(ctx, set, e);

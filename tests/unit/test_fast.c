@@ -17,6 +17,7 @@
  * callback log (kind, address, size, EMU_MEM_* flags, data, answer) and memory must be equal.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include "harness.h"
 
 #define RW_PAGE 0x2000ull   /* user rw; 0x3000 is missing */
@@ -443,6 +444,80 @@ START_TEST(fast_path_forms)
 }
 END_TEST
 
+/* Many steps on one context, against the pipeline after each: what a context meets over an
+ * exit loop (the decode cache's sets filling, the least recently used entry replaced, the
+ * last fast entry kept, the instruction of a fault after others) rather than one step on a
+ * fresh context.  The instructions come from a pool in which several share their first two
+ * bytes (one cache set); RBX is often moved to the interesting places.  The bytes are given
+ * in a heap buffer of exactly the bytes passed (15, or the instruction's length), and a
+ * quarter of the steps claim 2^33 + 5 bytes behind the 15: nothing past the 15th may be read
+ * (an ASan build of the tests sees a read past the buffer). */
+START_TEST(long_run_equals_pipeline)
+{
+    static const struct {
+        uint8_t len, b[10];
+    } pool[] = {
+        { 3, { 0x48, 0x01, 0xc8 } }, { 3, { 0x48, 0x01, 0xd1 } }, { 3, { 0x48, 0x01, 0xda } },  /* add: one set */
+        { 3, { 0x48, 0x01, 0x03 } },                                                            /* add [rbx], rax */
+        { 3, { 0x48, 0x29, 0xc8 } }, { 3, { 0x48, 0x31, 0xc0 } }, { 3, { 0x48, 0x21, 0xd8 } },
+        { 3, { 0x48, 0x09, 0xc8 } }, { 3, { 0x48, 0x11, 0xc8 } }, { 3, { 0x48, 0x19, 0xc8 } },
+        { 3, { 0x48, 0x39, 0xc8 } }, { 3, { 0x48, 0x85, 0xc8 } }, { 3, { 0x48, 0xff, 0xc0 } },
+        { 3, { 0x48, 0xff, 0xc9 } }, { 2, { 0xfe, 0xc0 } }, { 3, { 0x66, 0x01, 0xc8 } }, { 2, { 0x00, 0xc8 } },
+        { 2, { 0x8b, 0x03 } }, { 3, { 0x48, 0x8b, 0x03 } }, { 2, { 0x89, 0x03 } }, { 3, { 0x48, 0x89, 0x0b } },
+        { 2, { 0x8a, 0x03 } }, { 4, { 0x66, 0x8b, 0x43, 0x08 } }, { 6, { 0xc7, 0x03, 0x01, 0, 0, 0 } },
+        { 7, { 0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff } }, { 5, { 0xb8, 0x01, 0, 0, 0 } }, { 1, { 0x90 } },
+        { 4, { 0x0f, 0x1f, 0x40, 0x00 } }, { 3, { 0x48, 0xd1, 0xe0 } }, { 3, { 0xf0, 0x01, 0x03 } },
+        { 6, { 0x8b, 0x05, 0x00, 0x10, 0, 0 } }, { 10, { 0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 } },
+    };
+    const unsigned npool = sizeof pool / sizeof pool[0];
+    rng_state = 0x2545f4914f6cdd1dull;
+    struct fcase c;
+    gen_case(&c);
+    c.passed = 0; /* both with get_state; each step picks emu_step or emu_step_state */
+    c.nested = 0;
+    c.fetch = 0;
+    c.inject = 0;
+    struct machine *a = case_machine(&c, 0), *b = case_machine(&c, 1);
+    unsigned fast = 0;
+    for (unsigned k = 0; k < 6000; k++) {
+        const unsigned i = (unsigned)(rnd() % npool);
+        memset(c.bytes, 0, sizeof c.bytes);
+        memcpy(c.bytes, pool[i].b, pool[i].len);
+        for (unsigned j = pool[i].len; j < 15; j++) c.bytes[j] = (uint8_t)rnd();
+        const int exact = rnd() % 2, huge = !exact && rnd() % 2;
+        const size_t have = exact ? pool[i].len : 15;
+        c.nbytes = huge ? (1ull << 33) + 5 : have;
+        uint8_t *buf = malloc(have);
+        ck_assert_ptr_nonnull(buf);
+        memcpy(buf, c.bytes, have);
+        if (rnd() % 2) a->regs.gpr[EMU_RBX] = interesting();
+        a->regs.rip = CODE;
+        a->regs.rflags = (a->regs.rflags & ~(uint64_t)(EMU_FLAG_TF | EMU_FLAG_AC)) | (rnd() % 32 == 0 ? EMU_FLAG_TF : 0);
+        b->regs = a->regs;
+        machine_poke(a, CODE, c.bytes, 15);
+        machine_poke(b, CODE, c.bytes, 15);
+        a->nevents = b->nevents = 0;
+        reset_logs();
+        const int passed = (int)(rnd() & 1);
+        const uint32_t before = a->ctx.s.nfast;
+        enum emu_status sa, sb = emu_step(&b->ctx, buf, c.nbytes);
+        if (passed) {
+            const struct emu_cpu_state st = state_of(a);
+            sa = emu_step_state(&a->ctx, buf, c.nbytes, &st);
+        } else {
+            sa = emu_step(&a->ctx, buf, c.nbytes);
+        }
+        free(buf);
+        fast += a->ctx.s.nfast - before;
+        ck_same(&c, a, sa, b, sb);
+    }
+    /* the pool is half fast forms, and most of their steps hit the cache */
+    ck_assert_msg(fast > 1500, "only %u fast steps", fast);
+    machine_free(a);
+    machine_free(b);
+}
+END_TEST
+
 /* A 64-bit AMD machine with get_state: emu_step takes the fast path where it can. */
 static struct machine *fast_machine(void)
 {
@@ -619,6 +694,7 @@ static Suite *fast_suite(void)
     tcase_add_test(t, step_state_retry_keeps_the_state);
     tcase_add_test(t, next_rip_before_the_callback);
     tcase_add_test(t, fast_path_equals_pipeline);
+    tcase_add_test(t, long_run_equals_pipeline);
     suite_add_tcase(s, t);
     return s;
 }
