@@ -18,6 +18,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include "lib/internal.h" /* emu_dcache_set (first: harness.h names the flags CF, PF, ...) */
 #include "harness.h"
 
 #define RW_PAGE 0x2000ull   /* user rw; 0x3000 is missing */
@@ -551,6 +552,12 @@ START_TEST(decode_cache_two_ways)
         ck_assert_int_eq(fast_step_of(m, a), 1);
         ck_assert_int_eq(fast_step_of(m, b), 1);
     }
+    /* the last fast step elsewhere, so that only recency decides below (the entry of the
+     * last fast step is never replaced: next test) */
+    static const uint8_t a0[2] = { 0x48, 0x01 }, other[2] = { 0x01, 0xd8 };
+    ck_assert_uint_ne(emu_dcache_set(a0, 2, EMU_MODE_LONG64), emu_dcache_set(other, 2, EMU_MODE_LONG64));
+    ck_assert_int_eq(fast_step_of(m, "01d8"), 0); /* add eax, ebx: decoded */
+    ck_assert_int_eq(fast_step_of(m, "01d8"), 1);
     ck_assert_int_eq(fast_step_of(m, c), 0); /* decoded: replaces a, used before b */
     ck_assert_int_eq(fast_step_of(m, b), 1);
     ck_assert_int_eq(fast_step_of(m, c), 1);
