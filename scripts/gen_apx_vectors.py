@@ -186,6 +186,27 @@ def finish_flags(c, nf, newf, undef=0):
     c.flags_mask = 0xFFFFFFFF & ~undef
 
 
+def write_result(c, r, size, nd, dst, use_mem, rm):
+    """Where an ND/NF form's result goes: the new destination (ND, upper bits zeroed), the
+    memory operand at MEM + 0x10, or the r/m register (legacy size rules)."""
+    if nd:
+        c.write_reg_sized(dst, r, size, zero_upper=True)
+    elif use_mem:
+        c.write_mem(MEM + 0x10, r, size)
+    else:
+        c.write_reg_sized(rm, r, size)
+
+
+def set_text(c, op, ops, nd, nf, evex=None):
+    """The assembly (with {nf}, or {evex} to force the map-4 encoding of a legacy form: by
+    default when neither ND nor NF) and the vector's name (without {evex})."""
+    if evex is None:
+        evex = not nd
+    pre = "{nf} " if nf else ("{evex} " if evex else "")
+    c.asm = pre + op + " " + ", ".join(ops)
+    c.name = "apx %s (nd=%d nf=%d)" % (c.asm.replace("{evex} ", ""), nd, nf)
+
+
 # ---- ALU: ADD OR ADC SBB AND SUB XOR, all opcodes, ND/NF ------------------------------------
 ALU_NF = {"add": True, "or": True, "adc": False, "sbb": False, "and": True, "sub": True, "xor": True}
 
@@ -241,31 +262,15 @@ def gen_alu_one(op, form, size, nd, nf, use_mem):
     else:
         srcs = (a_reg & mask(size), rmval)
     r, f, undef = alu(op, srcs[0], srcs[1], cf, size)
-    pre = "{nf} " if nf else ""
-    if form == "r_rm":
-        ops = [rname(reg, size), opnd]
-    elif form == "rm_r":
-        ops = [opnd, text_src]
-    else:
-        ops = [opnd, text_src]
+    ops = [rname(reg, size), opnd] if form == "r_rm" else [opnd, text_src]
     if nd:
         ops = [rname(dst, size)] + ops
-        c.write_reg_sized(dst, r, size, zero_upper=True)
-    elif form == "r_rm":
+    if form == "r_rm" and not nd:
         c.write_reg_sized(reg, r, size)
-    elif use_mem:
-        c.write_mem(c_addr(c), r, size)
     else:
-        c.write_reg_sized(rm, r, size)
-    c.asm = pre + op + " " + ", ".join(ops)
-    c.name = "apx %s (nd=%d nf=%d)" % (c.asm, nd, nf)
-    if nd == 0 and nf == 0:
-        c.asm = "{evex} " + c.asm  # force the map-4 encoding of the legacy form
+        write_result(c, r, size, nd, dst, use_mem, rm)
+    set_text(c, op, ops, nd, nf)
     finish_flags(c, nf, f, undef)
-
-
-def c_addr(c):
-    return MEM + 0x10
 
 
 # ---- shifts and rotates (C0 C1 D0-D3 /0-/7), SHLD/SHRD -------------------------------------
@@ -359,16 +364,10 @@ def gen_shift_one(op, kind, size, nd, nf, use_mem, force_cnt=None):
         ops = [opnd, "1"]
     if nd:
         ops = [rname(dst, size)] + ops
-        c.write_reg_sized(dst, r, size, zero_upper=True)
-    elif use_mem:
-        if f is not None:
-            c.write_mem(MEM + 0x10, r, size)
-    else:
-        if f is not None or size == 4:
-            c.write_reg_sized(rm, r, size)
-    pre = "{nf} " if nf else ("{evex} " if not nd else "")
-    c.asm = pre + op + " " + ", ".join(ops)
-    c.name = "apx %s (nd=%d nf=%d)" % (c.asm.replace("{evex} ", ""), nd, nf)
+    # (a count of 0 writes nothing, but a 32-bit register is still zero-extended)
+    if nd or f is not None or (size == 4 and not use_mem):
+        write_result(c, r, size, nd, dst, use_mem, rm)
+    set_text(c, op, ops, nd, nf)
     if f is not None:
         finish_flags(c, nf, f, undef)
 
@@ -413,14 +412,8 @@ def gen_shxd_one(op, kind, size, nd, nf, use_mem):
     ops = [opnd, rname(reg, size), src]
     if nd:
         ops = [rname(dst, size)] + ops
-        c.write_reg_sized(dst, r, size, zero_upper=True)
-    elif use_mem:
-        c.write_mem(MEM + 0x10, r, size)
-    else:
-        c.write_reg_sized(rm, r, size)
-    pre = "{nf} " if nf else ("{evex} " if not nd else "")
-    c.asm = pre + op + " " + ", ".join(ops)
-    c.name = "apx %s (nd=%d nf=%d)" % (c.asm.replace("{evex} ", ""), nd, nf)
+    write_result(c, r, size, nd, dst, use_mem, rm)
+    set_text(c, op, ops, nd, nf)
     finish_flags(c, nf, f, AF | (OF if cnt != 1 else 0))
 
 
@@ -451,17 +444,9 @@ def gen_unary():
                         r, f = sub_flags(0, a, 0, size)
                     else:
                         r, f = (~a) & mask(size), None
-                    ops = [opnd]
-                    if nd:
-                        ops = [rname(dst, size)] + ops
-                        c.write_reg_sized(dst, r, size, zero_upper=True)
-                    elif use_mem:
-                        c.write_mem(MEM + 0x10, r, size)
-                    else:
-                        c.write_reg_sized(rm, r, size)
-                    pre = "{nf} " if nf else ("{evex} " if not nd else "")
-                    c.asm = pre + op + " " + ", ".join(ops)
-                    c.name = "apx %s (nd=%d nf=%d)" % (c.asm.replace("{evex} ", ""), nd, nf)
+                    ops = [rname(dst, size), opnd] if nd else [opnd]
+                    write_result(c, r, size, nd, dst, use_mem, rm)
+                    set_text(c, op, ops, nd, nf)
                     if f is not None:
                         finish_flags(c, nf, f, 0)
 
@@ -565,9 +550,7 @@ def gen_imul():
                     zu = form.startswith("zu") or (form == "rr" and nd)
                     c.write_reg_sized(dst, lo, size, zero_upper=zu)
                     op = "imulzu" if form.startswith("zu") else "imul"
-                    pre = "{nf} " if nf else ("{evex} " if not nd and op == "imul" else "")
-                    c.asm = pre + op + " " + ", ".join(ops)
-                    c.name = "apx %s (nd=%d nf=%d)" % (c.asm.replace("{evex} ", ""), nd, nf)
+                    set_text(c, op, ops, nd, nf, evex=not nd and op == "imul")
                     finish_flags(c, nf, (CF | OF) if ov else 0, SF | ZF | AF | PF)
 
 
