@@ -178,6 +178,22 @@ def memop(c, size, base, index=None, disp=0x10):
     return "%s ptr [%s + 8*%s + %d]" % (ptr, rname(base, 8), rname(index, 8), disp), MEM + 16 + disp
 
 
+def mem_with_value(c, size, base):
+    """A memory operand (memop) holding a random value: its text, address and value."""
+    opnd, addr = memop(c, size, base)
+    c.setmem(addr, rnd64(), size)
+    return opnd, addr, c.getmem(addr, size)
+
+
+def rm_source(c, size, use_mem, base, reg, regval):
+    """An r/m source: memory holding a random value, or the register reg holding regval:
+    the operand's text and its value at the size."""
+    if use_mem:
+        opnd, _, v = mem_with_value(c, size, base)
+        return opnd, v
+    return rname(reg, size), regval & mask(size)
+
+
 def finish_flags(c, nf, newf, undef=0):
     """Flags after an instruction that computes newf (arithmetic bits), unless NF."""
     if nf:
@@ -241,12 +257,7 @@ def gen_alu_one(op, form, size, nd, nf, use_mem):
     a_rm = c.reg(rm, rnd64())
     a_reg = c.reg(reg, rnd64())
     c.reg(dst, rnd64())
-    if use_mem:
-        opnd, addr = memop(c, size, base, index=None)
-        c.setmem(addr, rnd64(), size)
-        rmval = c.getmem(addr, size)
-    else:
-        opnd, rmval = rname(rm, size), a_rm & mask(size)
+    opnd, rmval = rm_source(c, size, use_mem, base, rm, a_rm)
     cf = 1 if c.flags & CF else 0
     imm = None
     if form == "rm_i":
@@ -342,12 +353,7 @@ def gen_shift_one(op, kind, size, nd, nf, use_mem, force_cnt=None):
     a_rm = c.reg(rm, rnd64())
     c.reg(dst, rnd64())
     c.reg(1, rnd64())
-    if use_mem:
-        opnd, addr = memop(c, size, base)
-        c.setmem(addr, rnd64(), size)
-        a = c.getmem(addr, size)
-    else:
-        opnd, a = rname(rm, size), a_rm & mask(size)
+    opnd, a = rm_source(c, size, use_mem, base, rm, a_rm)
     if kind == "imm":
         cnt = force_cnt if force_cnt is not None else rng.choice([0, 1, 3, 7, 9, 17, 33])
         src = [str(cnt)]
@@ -390,12 +396,7 @@ def gen_shxd_one(op, kind, size, nd, nf, use_mem):
     c.reg(1, rnd64())
     bits = 8 * size
     cnt = rng.choice([1, 3, 7, 15]) if size == 2 else rng.choice([1, 5, 17, 31] + ([40] if size == 8 else []))
-    if use_mem:
-        opnd, addr = memop(c, size, base)
-        c.setmem(addr, rnd64(), size)
-        a = c.getmem(addr, size)
-    else:
-        opnd, a = rname(rm, size), a_rm & mask(size)
+    opnd, a = rm_source(c, size, use_mem, base, rm, a_rm)
     if kind == "cl":
         c.regs[1] = (c.regs[1] & ~0xFF) | cnt
         src = "cl"
@@ -428,12 +429,7 @@ def gen_unary():
                     c = new_case("", "")
                     a_rm = c.reg(rm, rng.choice([rnd64(), 0, 0x7F, 0x80, 0xFFFFFFFFFFFFFFFF]))
                     c.reg(dst, rnd64())
-                    if use_mem:
-                        opnd, addr = memop(c, size, base)
-                        c.setmem(addr, rnd64(), size)
-                        a = c.getmem(addr, size)
-                    else:
-                        opnd, a = rname(rm, size), a_rm & mask(size)
+                    opnd, a = rm_source(c, size, use_mem, base, rm, a_rm)
                     if op == "inc":
                         r, f = add_flags(a, 1, 0, size)
                         f = (f & ~CF) | (c.flags & CF)
@@ -571,12 +567,7 @@ def gen_ccmp():
                     use_mem = rng.random() < 0.4
                     a = c.reg(a_i, rnd64()) & mask(size)
                     b = c.reg(b_i, rng.choice([rnd64(), c.regs[a_i]])) & mask(size)
-                    if use_mem:
-                        opnd, addr = memop(c, size, base)
-                        c.setmem(addr, rnd64(), size)
-                        m = c.getmem(addr, size)
-                    else:
-                        opnd, m = rname(a_i, size), a
+                    opnd, m = rm_source(c, size, use_mem, base, a_i, a)
                     if form == "rm_r":
                         x, y, ops = m, b, [opnd, rname(b_i, size)]
                     elif form == "r_rm":
@@ -618,18 +609,12 @@ def gen_cmov():
             t = cond(c.flags, cc)
             name = "cfcmov" + CCN[cc]
             if form in ("load_r", "load_m"):
-                if form == "load_m":
-                    opnd, addr = memop(c, size, base)
-                    c.setmem(addr, rnd64(), size)
-                    src = c.getmem(addr, size)
-                else:
-                    opnd, src = rname(s_i, size), sv & mask(size)
+                opnd, src = rm_source(c, size, form == "load_m", base, s_i, sv)
                 c.asm = "%s %s, %s" % (name, rname(d_i, size), opnd)
                 c.write_reg_sized(d_i, src if t else 0, size)
             elif form in ("store_r", "store_m"):
                 if form == "store_m":
-                    opnd, addr = memop(c, size, base)
-                    c.setmem(addr, rnd64(), size)
+                    opnd, addr, _ = mem_with_value(c, size, base)
                     if t:
                         c.write_mem(addr, sv, size)
                     c.asm = "%s %s, %s" % (name, opnd, rname(s_i, size))
@@ -637,9 +622,7 @@ def gen_cmov():
                     # the register-register store form needs NF=1: llvm-mc writes {nf}? no; encode by hand below
                     continue
             else:
-                opnd, addr = memop(c, size, base)
-                c.setmem(addr, rnd64(), size)
-                src2 = c.getmem(addr, size)
+                opnd, addr, src2 = mem_with_value(c, size, base)
                 op = "cmov" if form == "ndd_cmov" else "cfcmov"
                 c.asm = "%s%s %s, %s, %s" % (op, CCN[cc], rname(v_i, size), rname(s_i, size), opnd)
                 c.write_reg_sized(v_i, src2 if t else sv, size, zero_upper=True)
@@ -701,13 +684,11 @@ def gen_misc():
             sv = c.reg(s_i, rnd64())
             swap = lambda v: int.from_bytes((v & mask(size)).to_bytes(size, "little"), "big")
             if direction == "load":
-                opnd, addr = memop(c, size, base)
-                c.setmem(addr, rnd64(), size)
-                c.write_reg_sized(d_i, swap(c.getmem(addr, size)), size)
+                opnd, addr, v = mem_with_value(c, size, base)
+                c.write_reg_sized(d_i, swap(v), size)
                 c.asm = "{evex} movbe %s, %s" % (rname(d_i, size), opnd)
             elif direction == "store":
-                opnd, addr = memop(c, size, base)
-                c.setmem(addr, rnd64(), size)
+                opnd, addr, _ = mem_with_value(c, size, base)
                 c.write_mem(addr, swap(sv), size)
                 c.asm = "{evex} movbe %s, %s" % (opnd, rname(s_i, size))
             else:
