@@ -688,7 +688,9 @@ enum emu_status emu_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t nbyte
  * On the exit path (bytes given, 64-bit mode) the common instructions then run without the
  * stage pipeline: ALU and MOV with register and immediate operands, and MOV between a register
  * and memory (MMIO), straight from the decode cache (see lib/fast.c for what makes a step take
- * the full pipeline instead; the results are the same).
+ * the full pipeline instead; the results are the same).  On an x86-64 host built with GCC or
+ * Clang their ALU operations execute the host instruction and read RFLAGS back (inline asm,
+ * lib/hostalu.h); a build with EMU_NO_HOST_ALU defined uses portable C only.
  *
  * @param state  The current CR0, CR4, EFER, CS and SS; must not be NULL.
  */
