@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test command: install dependencies, build, run every test (unit suites, decoder against
 # Zydis, vector replays, CLI errors, freestanding build, a bounded libFuzzer run per target, the
-# unit suites again under ASan and UBSan).
+# unit suites again under ASan and UBSan, with the portable fast-path ALU).
 # Ends with ctest's summary.
 set -eu
 cd "$(dirname "$0")/.."
