@@ -368,14 +368,19 @@ enum emu_decode_status emu_dec_finish(struct emu_dstate *d, const struct emu_opr
             op->reg = (uint8_t)reg;
             break;
         case M_A: {
+            /* The offset is 2 or 4 bytes.  In 64-bit mode, where 9A and EA are #UD, REX.W
+             * does not make it 8: the CPU sizes the instruction with a 4-byte offset (five
+             * REX.W prefixes, 9A and ptr16:32 are 12 bytes and #UD, not 16 bytes and #GP;
+             * hwdiff on Zen 3; tests/unit/test_hwdiff.c). */
+            const unsigned osz = in->opsize == 8 ? 4 : in->opsize;
             uint64_t off, sel;
-            if ((st = read_imm(d, in->opsize, 0, &off)) != EMU_DEC_OK) return st;
+            if ((st = read_imm(d, osz, 0, &off)) != EMU_DEC_OK) return st;
             if ((st = read_imm(d, 2, 0, &sel)) != EMU_DEC_OK) return st;
             in->imm = off;
             in->imm2 = sel;
-            in->imm_size = (uint8_t)(in->opsize + 2);
+            in->imm_size = (uint8_t)(osz + 2);
             op->kind = EMU_OPK_FAR;
-            op->size = (uint8_t)size;
+            op->size = (uint8_t)(osz + 2);
             break;
         }
         case M_FIX: set_reg(d, op, SPEC_P(spec), size); break;

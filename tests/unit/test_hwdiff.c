@@ -100,6 +100,30 @@ START_TEST(late_ud_after_fetch)
 }
 END_TEST
 
+/* 9A and EA in 64-bit mode: #UD, sized with a 4-byte offset whatever REX.W says (the length
+ * decides between #UD and the #GP of an instruction longer than 15 bytes). */
+START_TEST(far_pointer_length_in_64bit_mode)
+{
+    static const struct {
+        const char *hex;
+        unsigned vector;
+    } cases[] = {
+        { "4b4b4b4b4b9a100a646fa8d7d20b", EMU_UD },   /* 5 REX.W + 9A + 16:32: 12 bytes */
+        { "4b4b4b4b4bea100a646fa8d7d20b", EMU_UD },   /* the same with EA */
+        { "41414141414141664b9a100a646f", EMU_GP },   /* 9 prefixes + 9A + 16:32 (W over 66): 16 */
+        { "414141414141414141669a100a64", EMU_UD },   /* 9 prefixes + 9A + 16:16: 14 */
+        { "4141414141414141419a100a646f", EMU_GP },   /* 9 prefixes + 9A + 16:32: 16 */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct machine *m = amd(EMU_MODE_LONG64);
+        tm_set_cpl(m, 3);
+        ck_assert_msg(tm_run(m, cases[i].hex) == EMU_EXCEPTION && m->ctx.result.exception.vector == cases[i].vector,
+                      "%s: vector %u, expected %u", cases[i].hex, m->ctx.result.exception.vector, cases[i].vector);
+        machine_free(m);
+    }
+}
+END_TEST
+
 START_TEST(segment_override_ignored_in_64bit_mode)
 {
     struct machine *m = amd(EMU_MODE_LONG64);
@@ -358,6 +382,7 @@ static Suite *hwdiff_suite(void)
     tcase_add_test(t, prefetch_register_form);
     tcase_add_test(t, ud0_ud1_without_modrm_on_amd);
     tcase_add_test(t, late_ud_after_fetch);
+    tcase_add_test(t, far_pointer_length_in_64bit_mode);
     tcase_add_test(t, segment_override_ignored_in_64bit_mode);
     tcase_add_test(t, enter_faults_in_order);
     tcase_add_test(t, cmps_reads_destination_first_on_amd);
