@@ -304,6 +304,14 @@ static const char *host_dependent(const struct hw_case *c, unsigned op)
     }
 }
 
+/* Is addr among the 256 bytes below one of the stack pointers sp[] (0: none)? */
+static int below_sp(uint64_t addr, const uint64_t sp[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (sp[i] && addr < sp[i] && addr >= sp[i] - 256) return 1;
+    return 0;
+}
+
 #define DIFF(...) (k += (size_t)snprintf(d + k, k < nd ? nd - k : 0, __VA_ARGS__))
 
 enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, const struct hw_result *em,
@@ -408,17 +416,18 @@ enum hw_verdict hw_compare(const struct hw_case *c, const struct hw_result *hw, 
     for (int i = 0; i < 4; i++)
         if (hw->sel[sels[i]] != em->sel[sels[i]] && !((hw->sel[sels[i]] | em->sel[sels[i]]) <= 3))
             DIFF(" %s hw 0x%x emu 0x%x", seg_name((unsigned)sels[i]), hw->sel[sels[i]], em->sel[sels[i]]);
-    /* A faulting ENTER or PUSHA (a later push, an outer frame-pointer read, the final rSP
-     * check) has already written its first pushes below rSP on this CPU; the library commits
-     * nothing on an exception (design.md), and the bytes below rSP are no state a program can
-     * rely on: not compared. */
-    uint64_t nocmp_lo = 0, nocmp_hi = 0;
-    if (hw->outcome == HW_FAULT && (op == OP_ENTER || op == OP_PUSHA)) {
-        nocmp_hi = c->compat ? c->gpr[HW_RSP] & 0xffffffffull : c->gpr[HW_RSP];
-        nocmp_lo = nocmp_hi - 256;
+    /* A faulting ENTER, PUSHA or CALL far (a later push, an outer frame-pointer read, the
+     * final rSP check; CALL far: the return rIP after CS) has already written its first pushes
+     * below rSP on this CPU; the library commits nothing on an exception (design.md), and the
+     * bytes below rSP are no state a program can rely on: not compared.  (CALL far into a
+     * compatibility-mode segment pushes below ESP on AMD: both are left out.) */
+    uint64_t nocmp_sp[2] = { 0, 0 };
+    if (hw->outcome == HW_FAULT && (op == OP_ENTER || op == OP_PUSHA || op == OP_CALL_FAR)) {
+        nocmp_sp[0] = c->compat ? c->gpr[HW_RSP] & 0xffffffffull : c->gpr[HW_RSP];
+        nocmp_sp[1] = c->gpr[HW_RSP] & 0xffffffffull;
     }
     for (unsigned i = 0; i < HW_PAGE; i++)
-        if (hw->data[i] != em->data[i] && !(HW_DATA + i >= nocmp_lo && HW_DATA + i < nocmp_hi)) {
+        if (hw->data[i] != em->data[i] && !below_sp(HW_DATA + i, nocmp_sp)) {
             DIFF(" mem[0x%llx] hw %02x emu %02x", (unsigned long long)(HW_DATA + i), hw->data[i], em->data[i]);
             break;
         }
