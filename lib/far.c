@@ -295,6 +295,18 @@ static enum emu_status call_gate(struct emu_ctx *ctx, struct emu_desc *d, uint16
     return gate_target(ctx, d, lma, cpl, cd, off);
 }
 
+/* RSP as a far transfer to the code segment ncs leaves it.  The SDM and the APM leave the
+ * upper halves of the GPRs undefined after a switch from 64-bit mode to a 32-bit mode.  AMD
+ * clears RSP[63:32] and keeps the others: Zen 3 (hwdiff) shows RSP 0x8000000000000010 as
+ * 0x10 after JMP far and after an IRETQ that pops it, into a compatibility-mode segment, with
+ * every other register unchanged.  RETF takes the same rule; CALL far pushes through ESP and
+ * writes it back zero-extended anyway (call_same_level).  Intel: RSP kept. */
+static uint64_t rsp_after_far(const struct emu_ctx *ctx, const struct emu_segment *ncs, uint64_t rsp)
+{
+    if (ctx->s.mode == EMU_MODE_LONG64 && !(ncs->attr & EMU_SEGATTR_L) && emu_is_amd(ctx)) return rsp & 0xffffffffull;
+    return rsp;
+}
+
 EXEC(emu_exec_jmp_far)
 {
     uint16_t sel;
@@ -318,6 +330,8 @@ EXEC(emu_exec_jmp_far)
         cs_from_desc(&d, cpl, &ncs);
         emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
         ctx->s.next_rip = off;
+        const uint64_t rsp = emu_gpr(ctx, EMU_RSP), nrsp = rsp_after_far(ctx, &ncs, rsp);
+        if (nrsp != rsp) emu_gpr_write(ctx, EMU_RSP, nrsp);
         return EMU_OK;
     }
     if (d.s || !far_sys_ok(d.type, lma)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
@@ -537,7 +551,7 @@ static enum emu_status return_far(struct emu_ctx *ctx, struct emu_stk *k, unsign
         k->sp = (k->sp & ~m) | ((k->sp + imm) & m);
         emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
         ctx->s.next_rip = rip;
-        emu_gpr_write(ctx, EMU_RSP, k->sp);
+        emu_gpr_write(ctx, EMU_RSP, rsp_after_far(ctx, &ncs, k->sp));
         return EMU_OK;
     }
     uint64_t nsp, ssel;
@@ -565,7 +579,7 @@ static enum emu_status return_far(struct emu_ctx *ctx, struct emu_stk *k, unsign
     emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
     emu_seg_set_now(ctx, EMU_SEG_SS, &nss);
     ctx->s.next_rip = rip;
-    emu_gpr_write(ctx, EMU_RSP, cur);
+    emu_gpr_write(ctx, EMU_RSP, rsp_after_far(ctx, &ncs, cur));
     if (rpl > cpl) TRY(null_outer_segs(ctx, rpl));
     return EMU_OK;
 }

@@ -286,11 +286,43 @@ START_TEST(call_far_to_compat_pushes_through_esp_on_amd)
 }
 END_TEST
 
+/* Into a compatibility-mode segment from 64-bit mode, AMD leaves RSP[63:32] zero (JMP far
+ * here, IRETQ with the RSP it pops); Intel keeps RSP. */
+START_TEST(compat_entry_clears_rsp_high_on_amd)
+{
+    for (int v = 0; v < 2; v++) {
+        struct machine *m = user64(v);
+        gdt_set(m, 4, 0, 0xfffff, A_CODE32 | DPL(3)); /* 0x23 */
+        machine_add_perm(m, 0x2000, 0x1000, "rw", 1);
+        poke(m, 0x2000, 0x1234, 4);
+        poke(m, 0x2004, 0x23, 2);
+        R(m, RSI) = 0x2000;
+        R(m, RSP) = 0x8000000000000010ull;
+        R(m, RCX) = 0xdeadbeefcafe0001ull;
+        ck_ok(m, "ff2e"); /* jmp far [rsi] (m16:32) */
+        ck_assert_uint_eq(m->segs[EMU_SEG_CS].sel, 0x23);
+        ck_assert_uint_eq(R(m, RSP), v ? 0x10 : 0x8000000000000010ull);
+        ck_assert_uint_eq(R(m, RCX), 0xdeadbeefcafe0001ull); /* the others are kept */
+        /* IRETQ from 64-bit mode to 0x23 popping RSP = 0x8000000000000010 */
+        m->regs.rip = 0x401000;
+        seg_load(m, EMU_SEG_CS, 0x33, 0, 0xffffffff, A_CODE64 | DPL(3));
+        R(m, RSP) = 0x7f00;
+        const uint64_t frame[5] = { 0x1234, 0x23, 0x202, 0x8000000000000010ull, 0x2b };
+        for (unsigned i = 0; i < 5; i++) poke(m, 0x7f00 + 8 * i, frame[i], 8);
+        ck_ok(m, "48cf");
+        ck_assert_uint_eq(m->segs[EMU_SEG_CS].sel, 0x23);
+        ck_assert_uint_eq(R(m, RSP), v ? 0x10 : 0x8000000000000010ull);
+        machine_free(m);
+    }
+}
+END_TEST
+
 static Suite *hwdiff_sys_suite(void)
 {
     Suite *s = suite_create("hwdiff_sys");
     TCase *t = tcase_create("findings");
     tcase_add_test(t, retf_reads_cs_slot_first_on_amd);
+    tcase_add_test(t, compat_entry_clears_rsp_high_on_amd);
     tcase_add_test(t, retf_reads_outer_frame_before_rpl_check_on_amd);
     tcase_add_test(t, iret_reads_rflags_slot_first_on_amd);
     tcase_add_test(t, retf_iret_alignment_check);
