@@ -248,17 +248,25 @@ START_TEST(null_selector_base_by_vendor)
 }
 END_TEST
 
+/* user64 with a 32-bit user code segment 0x23 (compatibility mode) and, at RSI = 0x2000, the
+ * far pointer 0x23:off. */
+static struct machine *to_compat(int amd_vendor, uint32_t off)
+{
+    struct machine *m = user64(amd_vendor);
+    gdt_set(m, 4, 0, 0xfffff, A_CODE32 | DPL(3));
+    machine_add_perm(m, 0x2000, 0x1000, "rw", 1);
+    poke(m, 0x2000, off, 4);
+    poke(m, 0x2004, 0x23, 2);
+    R(m, RSI) = 0x2000;
+    return m;
+}
+
 /* CALL far from 64-bit mode to a compatibility-mode segment: AMD pushes through ESP (wrapped,
  * zero-extended back into RSP), Intel through RSP. */
 START_TEST(call_far_to_compat_pushes_through_esp_on_amd)
 {
     for (int v = 0; v < 2; v++) {
-        struct machine *m = user64(v);
-        gdt_set(m, 4, 0, 0xfffff, A_CODE32 | DPL(3)); /* 0x23 */
-        machine_add_perm(m, 0x2000, 0x1000, "rw", 1);
-        poke(m, 0x2000, 0x00401234, 4);
-        poke(m, 0x2004, 0x23, 2);
-        R(m, RSI) = 0x2000;
+        struct machine *m = to_compat(v, 0x00401234);
         R(m, RSP) = 0x0000000100008000ull;
         if (v) {
             ck_ok(m, "ff1e"); /* call far [rsi] (m16:32) */
@@ -291,12 +299,7 @@ END_TEST
 START_TEST(compat_entry_clears_rsp_high_on_amd)
 {
     for (int v = 0; v < 2; v++) {
-        struct machine *m = user64(v);
-        gdt_set(m, 4, 0, 0xfffff, A_CODE32 | DPL(3)); /* 0x23 */
-        machine_add_perm(m, 0x2000, 0x1000, "rw", 1);
-        poke(m, 0x2000, 0x1234, 4);
-        poke(m, 0x2004, 0x23, 2);
-        R(m, RSI) = 0x2000;
+        struct machine *m = to_compat(v, 0x1234);
         R(m, RSP) = 0x8000000000000010ull;
         R(m, RCX) = 0xdeadbeefcafe0001ull;
         ck_ok(m, "ff2e"); /* jmp far [rsi] (m16:32) */
