@@ -307,6 +307,22 @@ static uint64_t rsp_after_far(const struct emu_ctx *ctx, const struct emu_segmen
     return rsp;
 }
 
+/* The end of a far JMP to the code segment cd (directly or through a gate): the target
+ * checked, the descriptor marked accessed, CS loaded, and RSP as the transfer leaves it. */
+static enum emu_status jmp_to(struct emu_ctx *ctx, struct emu_desc *cd, unsigned cpl, int lma, uint64_t off)
+{
+    struct emu_segment ncs;
+    cs_from_desc(cd, cpl, &ncs);
+    TRY(check_target(ctx, &ncs, lma, off));
+    TRY(emu_set_accessed(ctx, cd));
+    cs_from_desc(cd, cpl, &ncs); /* again: the accessed bit is part of the attributes */
+    emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
+    ctx->s.next_rip = off;
+    const uint64_t rsp = emu_gpr(ctx, EMU_RSP), nrsp = rsp_after_far(ctx, &ncs, rsp);
+    if (nrsp != rsp) emu_gpr_write(ctx, EMU_RSP, nrsp);
+    return EMU_OK;
+}
+
 EXEC(emu_exec_jmp_far)
 {
     uint16_t sel;
@@ -314,7 +330,6 @@ EXEC(emu_exec_jmp_far)
     unsigned cpl;
     int lma;
     struct emu_desc d, cd;
-    struct emu_segment ncs;
 
     TRY(far_operand(ctx, in, &sel, &off));
     if (ctx->s.mode == EMU_MODE_REAL || ctx->s.mode == EMU_MODE_V86) return far_real(ctx, sel, off);
@@ -324,15 +339,7 @@ EXEC(emu_exec_jmp_far)
     TRY(emu_fetch_desc(ctx, sel, &d, EMU_GP, 0));
     if (is_code(&d)) {
         TRY(direct_code_checks(ctx, &d, cpl, lma));
-        cs_from_desc(&d, cpl, &ncs);
-        TRY(check_target(ctx, &ncs, lma, off));
-        TRY(emu_set_accessed(ctx, &d));
-        cs_from_desc(&d, cpl, &ncs);
-        emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
-        ctx->s.next_rip = off;
-        const uint64_t rsp = emu_gpr(ctx, EMU_RSP), nrsp = rsp_after_far(ctx, &ncs, rsp);
-        if (nrsp != rsp) emu_gpr_write(ctx, EMU_RSP, nrsp);
-        return EMU_OK;
+        return jmp_to(ctx, &d, cpl, lma, off);
     }
     if (d.s || !far_sys_ok(d.type, lma)) return emu_sel_fault(ctx, EMU_GP, sel, 0);
     if (d.type != 4 && d.type != 12) return far_task(ctx, in, &d, cpl, 0);
@@ -340,13 +347,7 @@ EXEC(emu_exec_jmp_far)
      * (#GP(CS)). */
     TRY(call_gate(ctx, &d, sel, cpl, lma, &cd, &off));
     if (!is_conforming(&cd) && cd.dpl != cpl) return emu_sel_fault(ctx, EMU_GP, cd.sel, 0);
-    cs_from_desc(&cd, cpl, &ncs);
-    TRY(check_target(ctx, &ncs, lma, off));
-    TRY(emu_set_accessed(ctx, &cd));
-    cs_from_desc(&cd, cpl, &ncs);
-    emu_seg_set_now(ctx, EMU_SEG_CS, &ncs);
-    ctx->s.next_rip = off;
-    return EMU_OK;
+    return jmp_to(ctx, &cd, cpl, lma, off);
 }
 
 /* ---- CALL far ------------------------------------------------------------------------------- */
