@@ -162,28 +162,19 @@ enum emu_status emu_task_switch(struct emu_ctx *ctx, unsigned kind, struct emu_d
     uint64_t oflags = s->rflags;
     if (kind == EMU_TS_IRET) oflags &= ~(uint64_t)EMU_FLAG_NT;
     static const uint8_t segorder[6] = { EMU_SEG_ES, EMU_SEG_CS, EMU_SEG_SS, EMU_SEG_DS, EMU_SEG_FS, EMU_SEG_GS };
-    if (o32) {
-        TRY(emu_read_sys(ctx, obase + 0x20, old, 0x40));
-        emu_store_le(old, ret_rip, 4);
-        emu_store_le(old + 4, oflags, 4);
-        for (unsigned r = 0; r < 8; r++) emu_store_le(old + 8 + 4 * r, emu_gpr_cur(ctx, r), 4);
-        for (unsigned i = 0; i < 6; i++) {
-            const struct emu_segment *sr;
-            TRY(emu_get_seg(ctx, segorder[i], &sr));
-            emu_store_le(old + 0x28 + 4 * i, sr->sel, 2);
-        }
-        TRY(emu_write_sys(ctx, obase + 0x20, old, 0x40));
-    } else {
-        emu_store_le(old, ret_rip, 2);
-        emu_store_le(old + 2, oflags, 2);
-        for (unsigned r = 0; r < 8; r++) emu_store_le(old + 4 + 2 * r, emu_gpr_cur(ctx, r), 2);
-        for (unsigned i = 0; i < 4; i++) {
-            const struct emu_segment *sr;
-            TRY(emu_get_seg(ctx, segorder[i], &sr));
-            emu_store_le(old + 0x14 + 2 * i, sr->sel, 2);
-        }
-        TRY(emu_write_sys(ctx, obase + 0x0e, old, 0x1c));
+    /* One layout in slots of w bytes: rIP, rFLAGS, the eight GPRs, then the selectors (six
+     * in a 32-bit TSS from offset 0x20, four in a 16-bit one from offset 0x0e). */
+    const unsigned w = o32 ? 4 : 2, nsegs = o32 ? 6 : 4, at = o32 ? 0x20 : 0x0e, len = 10 * w + nsegs * w;
+    if (o32) TRY(emu_read_sys(ctx, obase + at, old, len));
+    emu_store_le(old, ret_rip, w);
+    emu_store_le(old + w, oflags, w);
+    for (unsigned r = 0; r < 8; r++) emu_store_le(old + 2 * w + w * r, emu_gpr_cur(ctx, r), w);
+    for (unsigned i = 0; i < nsegs; i++) {
+        const struct emu_segment *sr;
+        TRY(emu_get_seg(ctx, segorder[i], &sr));
+        emu_store_le(old + 10 * w + w * i, sr->sel, 2);
     }
+    TRY(emu_write_sys(ctx, obase + at, old, len));
 
     /* Busy bits and the back link. */
     if (kind == EMU_TS_JMP || kind == EMU_TS_IRET) {
