@@ -30,6 +30,17 @@ static void flat(struct emu_segment *s, uint16_t sel, uint16_t attr)
     s->attr = attr;
 }
 
+/* The end of SYSENTER and SYSEXIT: the flat CS and SS, rSP and rIP. */
+static enum emu_status fast_enter(struct emu_ctx *ctx, const struct emu_segment *cs, const struct emu_segment *ss,
+                                  uint64_t rsp, uint64_t rip)
+{
+    emu_seg_write(ctx, EMU_SEG_CS, cs);
+    emu_seg_write(ctx, EMU_SEG_SS, ss);
+    emu_gpr_write(ctx, EMU_RSP, rsp);
+    ctx->s.next_rip = rip;
+    return EMU_OK;
+}
+
 EXEC(emu_ud_syscall)
 {
     uint64_t efer;
@@ -178,12 +189,8 @@ EXEC(emu_exec_sysenter)
         esp &= 0xffffffffull;
         eip &= 0xffffffffull;
     }
-    emu_seg_write(ctx, EMU_SEG_CS, &cs);
-    emu_seg_write(ctx, EMU_SEG_SS, &ss);
-    emu_gpr_write(ctx, EMU_RSP, esp);
-    ctx->s.next_rip = eip;
     ctx->s.rflags &= ~(uint64_t)(EMU_FLAG_VM | EMU_FLAG_IF | EMU_FLAG_RF);
-    return EMU_OK;
+    return fast_enter(ctx, &cs, &ss, esp, eip);
 }
 
 EXEC(emu_exec_sysexit)
@@ -206,9 +213,5 @@ EXEC(emu_exec_sysexit)
         rsp &= 0xffffffffull;
         rip &= 0xffffffffull;
     }
-    emu_seg_write(ctx, EMU_SEG_CS, &cs);
-    emu_seg_write(ctx, EMU_SEG_SS, &ss);
-    emu_gpr_write(ctx, EMU_RSP, rsp);
-    ctx->s.next_rip = rip;
-    return EMU_OK;
+    return fast_enter(ctx, &cs, &ss, rsp, rip);
 }
