@@ -497,62 +497,51 @@ static enum emu_cb_status bulk_elem(struct machine *m, uint64_t dst, uint64_t sr
     return EMU_CB_OK;
 }
 
-static enum emu_cb_status cb_rep_movs(void *o, uint64_t dst, uint64_t src, unsigned size, uint64_t count,
-                                      int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
+/* count elements through bulk_elem, *done counting them; OUTS (port >= 0) also records each
+ * element as written to the port. */
+static enum emu_cb_status bulk_run(struct machine *m, uint64_t dst, uint64_t src, int has_src, int has_dst,
+                                   uint64_t value, unsigned size, uint64_t count, int back, unsigned flags,
+                                   uint64_t *done, struct emu_exception *exc, int port)
 {
-    struct machine *m = o;
     uint8_t buf[8];
     m->nbulk++;
     for (*done = 0; *done < count; (*done)++) {
-        enum emu_cb_status st = bulk_elem(m, dst, src, 1, 1, 0, size, *done, back, flags, exc, buf);
+        enum emu_cb_status st = bulk_elem(m, dst, src, has_src, has_dst, value, size, *done, back, flags, exc, buf);
         if (st != EMU_CB_OK) return st;
+        if (port >= 0) {
+            m->nouts++;
+            m->last_out_port = (uint16_t)port;
+            m->last_out_val = (uint32_t)emu_load_le_host(buf, size);
+        }
     }
     return EMU_CB_OK;
+}
+
+static enum emu_cb_status cb_rep_movs(void *o, uint64_t dst, uint64_t src, unsigned size, uint64_t count,
+                                      int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
+{
+    return bulk_run(o, dst, src, 1, 1, 0, size, count, back, flags, done, exc, -1);
 }
 
 static enum emu_cb_status cb_rep_stos(void *o, uint64_t dst, uint64_t value, unsigned size, uint64_t count,
                                       int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
 {
-    struct machine *m = o;
-    uint8_t buf[8];
-    m->nbulk++;
-    for (*done = 0; *done < count; (*done)++) {
-        enum emu_cb_status st = bulk_elem(m, dst, 0, 0, 1, value, size, *done, back, flags, exc, buf);
-        if (st != EMU_CB_OK) return st;
-    }
-    return EMU_CB_OK;
+    return bulk_run(o, dst, 0, 0, 1, value, size, count, back, flags, done, exc, -1);
 }
 
 static enum emu_cb_status cb_rep_ins(void *o, uint16_t port, uint64_t dst, unsigned size, uint64_t count,
                                      int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
 {
     struct machine *m = o;
-    uint8_t buf[8];
     (void)port;
-    m->nbulk++;
-    for (*done = 0; *done < count; (*done)++) {
-        enum emu_cb_status st = bulk_elem(m, dst, 0, 0, 1, m->port_in_value, size, *done, back, flags, exc, buf);
-        if (st != EMU_CB_OK) return st;
-    }
-    return EMU_CB_OK;
+    return bulk_run(m, dst, 0, 0, 1, m->port_in_value, size, count, back, flags, done, exc, -1);
 }
 
 static enum emu_cb_status cb_rep_outs(void *o, uint16_t port, uint64_t src, unsigned size, uint64_t count,
                                       int back, unsigned flags, uint64_t *done, struct emu_exception *exc)
 {
-    struct machine *m = o;
-    uint8_t buf[8];
-    m->nbulk++;
-    for (*done = 0; *done < count; (*done)++) {
-        enum emu_cb_status st = bulk_elem(m, 0, src, 1, 0, 0, size, *done, back, flags, exc, buf);
-        if (st != EMU_CB_OK) return st;
-        m->nouts++;
-        m->last_out_port = port;
-        m->last_out_val = (uint32_t)emu_load_le_host(buf, size);
-    }
-    return EMU_CB_OK;
+    return bulk_run(o, 0, src, 1, 0, 0, size, count, back, flags, done, exc, port);
 }
-
 
 const struct emu_ops machine_ops = {
     .read = cb_read, .write = cb_write, .fetch = cb_fetch, .cmpxchg = cb_cmpxchg, .probe = cb_probe,
