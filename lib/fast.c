@@ -155,11 +155,12 @@ static const uint8_t fast_first[256] = {
     [0xf6 ... 0xf7] = 1, [0xfe ... 0xff] = 1,
 };
 
-/* Is e the entry of these bytes, with a fast form? */
+/* Is e the entry of these bytes, with a fast form?  A non-zero .fast means a valid 64-bit
+ * entry: cache_store sets it from the decoded instruction, whose mode it checks. */
 static inline __attribute__((always_inline)) int fast_hit(const struct emu_dcache_entry *e, const uint8_t *bytes,
                                                           size_t n)
 {
-    return e->fast && e->valid && e->mode == EMU_MODE_LONG64 && emu_dcache_match(e, bytes, n);
+    return e->fast && emu_dcache_match(e, bytes, n);
 }
 
 /* bytes[0..n) (n >= 1; bytes past the 15th are never read) on the fast path if its cached
@@ -168,11 +169,10 @@ static inline __attribute__((always_inline)) int fast_hit(const struct emu_dcach
 static inline __attribute__((always_inline)) int fast_step(struct emu_ctx *ctx, const uint8_t *bytes, size_t n,
                                                            const struct emu_cpu_state *st, enum emu_status *out)
 {
-    /* The exit instruction of the last fast step first: an MMIO loop repeats one instruction.
-     * A non-zero .fast means a valid 64-bit entry (cache_store), whatever it holds now. */
+    /* The exit instruction of the last fast step first: an MMIO loop repeats one instruction. */
     const struct emu_dcache_entry *e =
         (const struct emu_dcache_entry *)((const char *)ctx->s.dcache + ctx->s.fast_last);
-    if (!e->fast || !emu_dcache_match(e, bytes, n)) {
+    if (!fast_hit(e, bytes, n)) {
         if (!fast_first[bytes[0]]) return 0;
         const unsigned set = emu_dcache_set(bytes, n, EMU_MODE_LONG64);
         e = &ctx->s.dcache[2 * set];
